@@ -1,0 +1,1 @@
+//! JWS/JWT verification. Placeholder.

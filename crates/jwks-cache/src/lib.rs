@@ -1,0 +1,1 @@
+//! jwks-cache (to be filled in by its issue).

@@ -1,0 +1,1 @@
+//! rule-table (to be filled in by its issue).

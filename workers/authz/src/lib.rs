@@ -1,0 +1,1 @@
+//! The authz Worker (skeleton).

@@ -1,1 +1,14 @@
-//! jwks-cache (to be filled in by its issue).
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod cache;
+mod cache_control;
+mod error;
+mod event;
+mod policy;
+
+pub use cache::{Environment, Fetched, JwksCache, Lookup};
+pub use cache_control::freshness_from_cache_control;
+pub use error::{CacheError, FetchError};
+pub use event::Event;
+pub use policy::{CachePolicy, FetchReason, Source};

@@ -21,6 +21,7 @@ pub(crate) fn decode(input: &str) -> Option<Vec<u8>> {
 }
 
 /// Encodes base64url without padding.
+#[cfg(any(test, feature = "test-vectors"))]
 pub(crate) fn encode(bytes: &[u8]) -> String {
     STRICT.encode(bytes)
 }

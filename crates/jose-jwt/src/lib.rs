@@ -5,8 +5,25 @@ mod algorithm;
 mod b64;
 mod claims;
 mod error;
+mod header;
 mod json;
+mod jwk;
+mod jwk_set;
+mod key_material;
+mod options;
+mod token;
+mod validate;
+mod verifier;
+
+#[cfg(feature = "test-vectors")]
+pub mod testing;
 
 pub use algorithm::Algorithm;
 pub use claims::Claims;
 pub use error::Error;
+pub use header::Header;
+pub use jwk::Jwk;
+pub use jwk_set::{JwkSet, ParsedJwkSet, RejectedJwk};
+pub use options::{VerificationOptions, DEFAULT_MAX_TOKEN_SIZE};
+pub use token::{verify, SignatureChecked, UnverifiedToken, VerifiedToken};
+pub use verifier::{AsyncSignatureVerifier, RustCryptoVerifier, SignatureVerifier};

@@ -1,0 +1,101 @@
+//! The JOSE header of a compact JWS (RFC 7515 §4).
+
+use serde_json::Value;
+
+use crate::algorithm::Algorithm;
+use crate::error::Error;
+use crate::json::{parse_object, JsonError};
+
+/// The header parameters this crate uses. `jku`, `x5u`, `jwk` and `x5c` are
+/// ignored on purpose: keys come only from the caller's [`JwkSet`](crate::JwkSet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    alg: Algorithm,
+    kid: Option<String>,
+    typ: Option<String>,
+    cty: Option<String>,
+}
+
+impl Header {
+    /// Parses and checks the decoded header, in this order: JSON object without
+    /// duplicate members; `alg` a string naming an allowed algorithm; `crit`
+    /// absent; `b64` absent or `true`; `kid`/`typ`/`cty` strings when present.
+    pub(crate) fn parse(bytes: &[u8], allowed: &[Algorithm]) -> Result<Self, Error> {
+        let map = match parse_object(bytes) {
+            Ok(Some(map)) => map,
+            Ok(None) => return Err(Error::jws("header is not a JSON object")),
+            Err(JsonError::DuplicateMember) => {
+                return Err(Error::jws("header repeats a member name"))
+            }
+            Err(JsonError::Syntax) => return Err(Error::jws("header is not valid JSON")),
+        };
+        let alg_name = match map.get("alg") {
+            Some(Value::String(s)) => s.as_str(),
+            Some(_) => return Err(Error::jws("header alg is not a string")),
+            None => return Err(Error::jws("header alg is missing")),
+        };
+        // We understand no critical extension, so any `crit` (even an empty
+        // one, which RFC 7515 §4.1.11 forbids) means we must refuse.
+        match map.get("crit") {
+            None => {}
+            Some(Value::Array(names))
+                if !names.is_empty() && names.iter().all(Value::is_string) =>
+            {
+                return Err(Error::NotSupported {
+                    what: "critical header extensions (crit)",
+                })
+            }
+            Some(_) => return Err(Error::jws("header crit is not a non-empty array of names")),
+        }
+        // RFC 7797 unencoded payloads are not supported.
+        match map.get("b64") {
+            None | Some(Value::Bool(true)) => {}
+            Some(_) => {
+                return Err(Error::NotSupported {
+                    what: "unencoded payloads (b64)",
+                })
+            }
+        }
+        let alg = match alg_name.parse::<Algorithm>() {
+            Ok(alg) if allowed.contains(&alg) => alg,
+            _ => return Err(Error::AlgNotAllowed),
+        };
+        Ok(Header {
+            alg,
+            kid: optional_string(&map, "kid")?,
+            typ: optional_string(&map, "typ")?,
+            cty: optional_string(&map, "cty")?,
+        })
+    }
+
+    /// The signature algorithm (always one of the allowed ones).
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The key id, if any.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// The media type of the token, if any, as written.
+    pub fn typ(&self) -> Option<&str> {
+        self.typ.as_deref()
+    }
+
+    /// The content type, if any. `cty: JWT` (nested tokens) is never unwrapped.
+    pub fn cty(&self) -> Option<&str> {
+        self.cty.as_deref()
+    }
+}
+
+fn optional_string(
+    map: &serde_json::Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<String>, Error> {
+    match map.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(Error::jws("a header parameter (kid, typ or cty) is not a string")),
+    }
+}

@@ -1,0 +1,186 @@
+//! What a token must satisfy. There are no permissive defaults: issuers,
+//! audiences and algorithms must each be named.
+
+use crate::algorithm::Algorithm;
+use crate::error::Error;
+
+/// Default maximum compact token size in bytes.
+pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
+
+/// Verification options (the `jose` `jwtVerify` options, made mandatory where
+/// `jose` is lenient).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationOptions {
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    algorithms: Vec<Algorithm>,
+    required_typ: Option<String>,
+    clock_skew: u64,
+    max_age: Option<u64>,
+    required_claims: Vec<String>,
+    max_token_size: usize,
+}
+
+impl VerificationOptions {
+    /// Options accepting tokens whose `iss` is one of `issuers`, whose `aud`
+    /// contains one of `audiences`, signed with one of `algorithms`.
+    ///
+    /// Each list must be non-empty and hold no empty string. Defaults: no
+    /// clock skew (like `jose`; pass e.g. 60 with
+    /// [`with_clock_skew_seconds`](Self::with_clock_skew_seconds)), no `typ`
+    /// requirement, no max age, 8 KiB maximum token size.
+    pub fn new<I, A, S, T>(issuers: I, audiences: A, algorithms: impl IntoIterator<Item = Algorithm>)
+        -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        A: IntoIterator<Item = T>,
+        S: Into<String>,
+        T: Into<String>,
+    {
+        let issuers = non_empty_strings(issuers, "at least one issuer is required")?;
+        let audiences = non_empty_strings(audiences, "at least one audience is required")?;
+        let mut algs: Vec<Algorithm> = Vec::new();
+        for alg in algorithms {
+            if !algs.contains(&alg) {
+                algs.push(alg);
+            }
+        }
+        if algs.is_empty() {
+            return Err(Error::InvalidOptions {
+                reason: "at least one algorithm is required",
+            });
+        }
+        Ok(VerificationOptions {
+            issuers,
+            audiences,
+            algorithms: algs,
+            required_typ: None,
+            clock_skew: 0,
+            max_age: None,
+            required_claims: Vec::new(),
+            max_token_size: DEFAULT_MAX_TOKEN_SIZE,
+        })
+    }
+
+    /// Requires the header `typ` (e.g. `"at+jwt"`, RFC 9068), compared
+    /// case-insensitively and ignoring an `application/` prefix.
+    pub fn with_required_typ(mut self, typ: &str) -> Self {
+        self.required_typ = Some(normalize_typ(typ));
+        self
+    }
+
+    /// Tolerance for `exp`, `nbf`, `iat` and max age, in seconds.
+    pub fn with_clock_skew_seconds(mut self, seconds: u64) -> Self {
+        self.clock_skew = seconds;
+        self
+    }
+
+    /// Refuses tokens whose `iat` is older than this (and requires `iat`).
+    pub fn with_max_age_seconds(mut self, seconds: u64) -> Self {
+        self.max_age = Some(seconds);
+        self
+    }
+
+    /// Claims (exact names or dotted paths) that must be present.
+    pub fn with_required_claims<I, S>(mut self, claims: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.required_claims = claims.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Maximum compact token size in bytes, checked before any decoding.
+    pub fn with_max_token_size(mut self, bytes: usize) -> Self {
+        self.max_token_size = bytes;
+        self
+    }
+
+    /// The accepted issuers.
+    pub fn issuers(&self) -> &[String] {
+        &self.issuers
+    }
+
+    /// The accepted audiences.
+    pub fn audiences(&self) -> &[String] {
+        &self.audiences
+    }
+
+    /// The allowed algorithms.
+    pub fn algorithms(&self) -> &[Algorithm] {
+        &self.algorithms
+    }
+
+    /// The required `typ`, normalized (lowercase, no `application/`).
+    pub fn required_typ(&self) -> Option<&str> {
+        self.required_typ.as_deref()
+    }
+
+    /// The clock skew in seconds.
+    pub fn clock_skew_seconds(&self) -> u64 {
+        self.clock_skew
+    }
+
+    /// The maximum token age in seconds, if any.
+    pub fn max_age_seconds(&self) -> Option<u64> {
+        self.max_age
+    }
+
+    /// The required claims.
+    pub fn required_claims(&self) -> &[String] {
+        &self.required_claims
+    }
+
+    /// The maximum token size in bytes.
+    pub fn max_token_size(&self) -> usize {
+        self.max_token_size
+    }
+}
+
+fn non_empty_strings<I, S>(items: I, reason: &'static str) -> Result<Vec<String>, Error>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    let items: Vec<String> = items.into_iter().map(Into::into).collect();
+    if items.is_empty() || items.iter().any(String::is_empty) {
+        return Err(Error::InvalidOptions { reason });
+    }
+    Ok(items)
+}
+
+/// RFC 8725 §3.11 / RFC 9068 §4: media types are case-insensitive and the
+/// `application/` prefix may be omitted.
+pub(crate) fn normalize_typ(typ: &str) -> String {
+    let lower = typ.to_ascii_lowercase();
+    match lower.strip_prefix("application/") {
+        Some(rest) => rest.to_owned(),
+        None => lower,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_list_is_required() {
+        let algs = [Algorithm::Es256];
+        assert!(VerificationOptions::new(["i"], ["a"], algs).is_ok());
+        assert!(VerificationOptions::new(Vec::<String>::new(), ["a"], algs).is_err());
+        assert!(VerificationOptions::new(["i"], Vec::<String>::new(), algs).is_err());
+        assert!(VerificationOptions::new(["i"], ["a"], []).is_err());
+        assert!(VerificationOptions::new([""], ["a"], algs).is_err());
+    }
+
+    #[test]
+    fn typ_is_normalized() {
+        assert_eq!(normalize_typ("Application/AT+JWT"), "at+jwt");
+        assert_eq!(normalize_typ("at+jwt"), "at+jwt");
+        let o = VerificationOptions::new(["i"], ["a"], [Algorithm::Es256])
+            .unwrap()
+            .with_required_typ("application/at+jwt");
+        assert_eq!(o.required_typ(), Some("at+jwt"));
+    }
+}

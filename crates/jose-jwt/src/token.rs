@@ -1,0 +1,187 @@
+//! The verification pipeline as a typestate: [`UnverifiedToken`] →
+//! [`SignatureChecked`] → [`VerifiedToken`]. Only this module can make the
+//! later states, so claims can never be read before the signature passed.
+
+use crate::b64;
+use crate::claims::Claims;
+use crate::error::Error;
+use crate::header::Header;
+use crate::jwk::Jwk;
+use crate::jwk_set::JwkSet;
+use crate::options::VerificationOptions;
+use crate::verifier::{check_signature_shape, precheck, AsyncSignatureVerifier, SignatureVerifier};
+
+/// A compact JWS whose structure, header and signature shape are valid, but
+/// whose signature is not yet checked.
+#[derive(Debug, Clone)]
+pub struct UnverifiedToken<'t> {
+    signing_input: &'t str,
+    header: Header,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+/// A token whose signature verified; its claims are not yet checked.
+#[derive(Debug)]
+pub struct SignatureChecked<'t> {
+    header: Header,
+    payload: Vec<u8>,
+    _token: std::marker::PhantomData<&'t str>,
+}
+
+/// A token that passed every check.
+#[derive(Debug, Clone)]
+pub struct VerifiedToken {
+    header: Header,
+    claims: Claims,
+}
+
+impl<'t> UnverifiedToken<'t> {
+    /// Checks, failing fast in this order: size (before any decoding); exactly
+    /// three strict base64url parts; header (see [`Header`]: object, `alg`,
+    /// `crit`, `b64`, allow-list); signature shape for the algorithm.
+    pub fn parse(token: &'t str, opts: &VerificationOptions) -> Result<Self, Error> {
+        if token.len() > opts.max_token_size() {
+            return Err(Error::TokenTooLarge);
+        }
+        let mut parts = token.split('.');
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Error::jws("a compact JWS has exactly three parts"));
+        };
+        let not_b64 = || Error::jws("a token part is not canonical base64url");
+        let header_bytes = b64::decode(h).ok_or_else(not_b64)?;
+        let payload = b64::decode(p).ok_or_else(not_b64)?;
+        let signature = b64::decode(s).ok_or_else(not_b64)?;
+        let header = Header::parse(&header_bytes, opts.algorithms())?;
+        check_signature_shape(header.alg(), &signature)?;
+        let signing_input = token
+            .get(..h.len() + 1 + p.len())
+            .ok_or_else(|| Error::jws("a compact JWS has exactly three parts"))?;
+        Ok(UnverifiedToken {
+            signing_input,
+            header,
+            payload,
+            signature,
+        })
+    }
+
+    /// The checked header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The ASCII bytes the signature covers (`header.payload`).
+    pub fn signing_input(&self) -> &[u8] {
+        self.signing_input.as_bytes()
+    }
+
+    /// The decoded signature.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// Picks the one key that may verify this token, like `jose`'s local JWKS:
+    /// kty (and crv) from `alg`; then `kid` when the token has one (exact,
+    /// opaque comparison); the key's `alg` must equal the token's when present
+    /// (`use` and `key_ops` were checked when the set was parsed). Returns the
+    /// index into [`JwkSet::keys`] too, for per-key caches.
+    pub fn select_key<'k>(&self, set: &'k JwkSet) -> Result<(usize, &'k Jwk), Error> {
+        let alg = self.header.alg();
+        let kid = self.header.kid();
+        let mut found = None;
+        for (index, key) in set.keys().iter().enumerate() {
+            if !key.fits(alg) || kid.is_some_and(|kid| key.kid() != Some(kid)) {
+                continue;
+            }
+            if found.is_some() {
+                return Err(Error::MultipleMatchingKeys);
+            }
+            found = Some((index, key));
+        }
+        found.ok_or(Error::NoMatchingKey)
+    }
+
+    /// Verifies the signature with `key` through `verifier`.
+    pub fn check_signature(
+        self,
+        key: &Jwk,
+        verifier: &impl SignatureVerifier,
+    ) -> Result<SignatureChecked<'t>, Error> {
+        let alg = self.header.alg();
+        precheck(alg, key, &self.signature)?;
+        verifier.verify(alg, key, self.signing_input(), &self.signature)?;
+        Ok(self.into_checked())
+    }
+
+    /// Verifies the signature with `key` through an asynchronous `verifier`.
+    pub async fn check_signature_async(
+        self,
+        key: &Jwk,
+        verifier: &impl AsyncSignatureVerifier,
+    ) -> Result<SignatureChecked<'t>, Error> {
+        let alg = self.header.alg();
+        precheck(alg, key, &self.signature)?;
+        verifier
+            .verify(alg, key, self.signing_input(), &self.signature)
+            .await?;
+        Ok(self.into_checked())
+    }
+
+    fn into_checked(self) -> SignatureChecked<'t> {
+        SignatureChecked {
+            header: self.header,
+            payload: self.payload,
+            _token: std::marker::PhantomData,
+        }
+    }
+}
+
+impl SignatureChecked<'_> {
+    /// The checked header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// Checks the claims (see [`crate::validate`]) at `now_unix_seconds`.
+    pub fn validate_claims(
+        self,
+        opts: &VerificationOptions,
+        now_unix_seconds: i64,
+    ) -> Result<VerifiedToken, Error> {
+        let claims = Claims::from_payload(&self.payload)?;
+        crate::validate::validate(&self.header, &claims, opts, now_unix_seconds)?;
+        Ok(VerifiedToken {
+            header: self.header,
+            claims,
+        })
+    }
+}
+
+impl VerifiedToken {
+    /// The header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The validated claims.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+}
+
+/// Verifies a compact JWT in one call with [`RustCryptoVerifier`](crate::RustCryptoVerifier):
+/// parse, select the key, check the signature, validate the claims.
+pub fn verify(
+    token: &str,
+    keys: &JwkSet,
+    opts: &VerificationOptions,
+    now_unix_seconds: i64,
+) -> Result<VerifiedToken, Error> {
+    let unverified = UnverifiedToken::parse(token, opts)?;
+    let (_, key) = unverified.select_key(keys)?;
+    unverified
+        .check_signature(key, &crate::RustCryptoVerifier)?
+        .validate_claims(opts, now_unix_seconds)
+}

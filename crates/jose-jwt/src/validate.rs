@@ -1,0 +1,74 @@
+//! Claim validation after the signature passed.
+//!
+//! Order: (types were checked when the payload was read) `iss`, `aud`, `typ`,
+//! `iat` not in the future, `nbf`, `exp`, max age, required claims. All time
+//! arithmetic saturates, so extreme values cannot wrap.
+
+use crate::claims::Claims;
+use crate::error::Error;
+use crate::header::Header;
+use crate::options::{normalize_typ, VerificationOptions};
+
+/// Checks `claims` (and the header's `typ`) against `opts` at `now`.
+pub(crate) fn validate(
+    header: &Header,
+    claims: &Claims,
+    opts: &VerificationOptions,
+    now: i64,
+) -> Result<(), Error> {
+    match claims.iss() {
+        Some(iss) if opts.issuers().iter().any(|i| i == iss) => {}
+        Some(_) => return Err(Error::claim("iss", "unexpected issuer")),
+        None => return Err(Error::claim("iss", "missing")),
+    }
+    if !claims.has_audience_claim() {
+        return Err(Error::claim("aud", "missing"));
+    }
+    let aud_ok = claims
+        .audiences()
+        .iter()
+        .any(|a| opts.audiences().contains(a));
+    if !aud_ok {
+        return Err(Error::claim("aud", "unexpected audience"));
+    }
+    if let Some(required) = opts.required_typ() {
+        match header.typ() {
+            Some(typ) if normalize_typ(typ) == required => {}
+            Some(_) => return Err(Error::claim("typ", "unexpected token type")),
+            None => return Err(Error::claim("typ", "missing")),
+        }
+    }
+
+    let skew = i64::try_from(opts.clock_skew_seconds()).unwrap_or(i64::MAX);
+    let latest = now.saturating_add(skew);
+    let earliest = now.saturating_sub(skew);
+    if let Some(iat) = claims.iat() {
+        if iat > latest {
+            return Err(Error::claim("iat", "issued in the future"));
+        }
+    }
+    if let Some(nbf) = claims.nbf() {
+        if nbf > latest {
+            return Err(Error::NotYetValid);
+        }
+    }
+    // RFC 7519 §4.1.4: the token must not be accepted on or after `exp`.
+    if claims.exp() <= earliest {
+        return Err(Error::Expired);
+    }
+    if let Some(max_age) = opts.max_age_seconds() {
+        let Some(iat) = claims.iat() else {
+            return Err(Error::claim("iat", "missing (a maximum token age is configured)"));
+        };
+        let max_age = i64::try_from(max_age).unwrap_or(i64::MAX);
+        if iat.saturating_add(max_age) < earliest {
+            return Err(Error::claim("iat", "token is older than the maximum age"));
+        }
+    }
+    for name in opts.required_claims() {
+        if claims.get(name).is_none() {
+            return Err(Error::claim(name, "missing"));
+        }
+    }
+    Ok(())
+}

@@ -358,5 +358,5 @@ impl<K> State<K> {
 }
 
 #[cfg(test)]
-#[path = "cache_tests.rs"]
+#[path = "cache_tests/mod.rs"]
 mod tests;

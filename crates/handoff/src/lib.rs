@@ -1,1 +1,32 @@
-//! handoff (to be filled in by its issue).
+#![forbid(unsafe_code)]
+#![doc = include_str!("../README.md")]
+
+mod config;
+mod context;
+mod credential;
+mod error;
+mod headers;
+mod identity;
+mod log;
+mod response;
+
+pub use config::{
+    AuthConfig, AuthzConfig, ConfigError, JwksSource, JwsAlg, OriginUrl, DEFAULT_ALLOWED_ALGS,
+    DEFAULT_REALM, JWKS_SERVICE_PATH, MAX_CLOCK_SKEW_SECONDS,
+};
+pub use context::{
+    sign_context, verify_context, ContextError, ContextKey, CONTEXT_FUTURE_SKEW_SECONDS,
+    DEFAULT_CONTEXT_MAX_AGE_SECONDS, MAX_CONTEXT_HEADER_BYTES, MIN_CONTEXT_SECRET_BYTES,
+};
+pub use credential::{
+    extract_credential, Credential, CredentialError, CredentialSource, ExtractionMode,
+    RequestCredentials, ACCESS_COOKIE_NAME, DEFAULT_MAX_TOKEN_BYTES,
+};
+pub use error::HandoffError;
+pub use headers::{is_client_identity_header, is_header_name, CONTEXT_HEADER};
+pub use identity::{
+    identity_headers, is_header_safe, Identity, USER_EMAIL_HEADER, USER_ID_HEADER,
+    USER_ROLES_HEADER, USER_SCOPES_HEADER,
+};
+pub use log::{request_id, LogLine, LogLineBuilder, Outcome, WorkerName};
+pub use response::{error_response, ErrorResponse, Rejection};

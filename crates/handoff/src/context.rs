@@ -1,0 +1,251 @@
+//! The signed identity context (`X-Auth-Context`) passed from the auth Worker
+//! to the authz Worker.
+//!
+//! Wire format: `v1.<payload>.<mac>` where `payload` is the unpadded base64url
+//! of a JSON object and `mac` is the unpadded base64url of
+//! `HMAC-SHA256(CONTEXT_SECRET, "v1." + payload)`. The verifier checks the MAC
+//! in constant time before it parses anything, then checks freshness.
+
+use core::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::config::MAX_CLOCK_SKEW_SECONDS;
+use crate::{HandoffError, Identity};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Minimum length of `CONTEXT_SECRET`, in bytes.
+pub const MIN_CONTEXT_SECRET_BYTES: usize = 32;
+/// Largest context header value the verifier will look at.
+pub const MAX_CONTEXT_HEADER_BYTES: usize = 16 * 1024;
+/// Default freshness window of a context, in seconds.
+pub const DEFAULT_CONTEXT_MAX_AGE_SECONDS: i64 = 60;
+/// How far in the future `iat` may be. Both Workers read the same edge
+/// clock, so only a little drift between isolates is tolerated.
+pub const CONTEXT_FUTURE_SKEW_SECONDS: i64 = 5;
+
+const VERSION_PREFIX: &str = "v1.";
+/// Length of a base64url (unpadded) HMAC-SHA256 tag.
+const MAC_B64_LEN: usize = 43;
+
+/// The HMAC key shared by both Workers, derived from `CONTEXT_SECRET`.
+///
+/// Holds a keyed HMAC state, not the secret string; `Debug` is redacted.
+#[derive(Clone)]
+pub struct ContextKey {
+    mac: HmacSha256,
+}
+
+impl ContextKey {
+    /// Key from the `CONTEXT_SECRET` string (its UTF-8 bytes are the key).
+    pub fn new(secret: &str) -> Result<Self, HandoffError> {
+        if secret.len() < MIN_CONTEXT_SECRET_BYTES {
+            return Err(HandoffError::ContextSecretTooShort);
+        }
+        Self::from_key_bytes(secret.as_bytes())
+    }
+
+    /// Any key length; only the length check above is skipped (used for
+    /// known-answer tests with the RFC 4231 keys).
+    fn from_key_bytes(key: &[u8]) -> Result<Self, HandoffError> {
+        // HMAC accepts keys of any length, so this cannot fail in practice.
+        let mac =
+            HmacSha256::new_from_slice(key).map_err(|_| HandoffError::ContextSecretTooShort)?;
+        Ok(Self { mac })
+    }
+
+    fn tag(&self, parts: &[&[u8]]) -> HmacSha256 {
+        let mut mac = self.mac.clone();
+        for part in parts {
+            mac.update(part);
+        }
+        mac
+    }
+}
+
+impl fmt::Debug for ContextKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ContextKey(<redacted>)")
+    }
+}
+
+/// Why a context header was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ContextError {
+    /// Longer than [`MAX_CONTEXT_HEADER_BYTES`].
+    TooLarge,
+    /// Not `<version>.<payload>.<mac>` with strict base64url parts.
+    Malformed,
+    /// A version other than `v1`.
+    UnsupportedVersion,
+    /// The MAC does not match (wrong secret or tampered value).
+    BadSignature,
+    /// The MAC matched but the payload is not a valid identity.
+    InvalidPayload,
+    /// Signed longer ago than the allowed maximum age.
+    Stale,
+    /// Signed in the future, beyond [`CONTEXT_FUTURE_SKEW_SECONDS`].
+    FromFuture,
+    /// The token it was made from has expired.
+    Expired,
+}
+
+impl ContextError {
+    /// Stable machine-readable code, for logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TooLarge => "context_too_large",
+            Self::Malformed => "context_malformed",
+            Self::UnsupportedVersion => "context_unsupported_version",
+            Self::BadSignature => "context_bad_signature",
+            Self::InvalidPayload => "context_invalid_payload",
+            Self::Stale => "context_stale",
+            Self::FromFuture => "context_from_future",
+            Self::Expired => "context_expired",
+        }
+    }
+}
+
+impl fmt::Display for ContextError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::TooLarge => "the identity context header is too large",
+            Self::Malformed => "the identity context header is malformed (expected v1.<payload>.<mac>)",
+            Self::UnsupportedVersion => {
+                "the identity context header has an unsupported version; deploy both Workers from the same release"
+            }
+            Self::BadSignature => {
+                "the identity context signature does not match; check that both Workers have the same CONTEXT_SECRET"
+            }
+            Self::InvalidPayload => {
+                "the identity context payload is not a valid identity; deploy both Workers from the same release"
+            }
+            Self::Stale => "the identity context is too old; it must be used right after it is signed",
+            Self::FromFuture => "the identity context was signed in the future; check the clocks",
+            Self::Expired => "the token behind the identity context has expired",
+        })
+    }
+}
+
+impl std::error::Error for ContextError {}
+
+/// The JSON payload, field order fixed (it is part of the wire format).
+#[derive(Serialize)]
+struct PayloadOut<'a> {
+    sub: &'a str,
+    roles: &'a [String],
+    scopes: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    exp: i64,
+    iss: &'a str,
+    iat: i64,
+}
+
+#[derive(Deserialize)]
+struct PayloadIn {
+    sub: String,
+    roles: Vec<String>,
+    scopes: Vec<String>,
+    #[serde(default)]
+    email: Option<String>,
+    exp: i64,
+    iss: String,
+    iat: i64,
+}
+
+/// Sign `identity` at time `now_unix`; the result is the header value.
+pub fn sign_context(identity: &Identity, key: &ContextKey, now_unix: i64) -> String {
+    let payload = PayloadOut {
+        sub: &identity.sub,
+        roles: &identity.roles,
+        scopes: &identity.scopes,
+        email: identity.email.as_deref(),
+        exp: identity.exp,
+        iss: &identity.issuer,
+        iat: now_unix,
+    };
+    // Serializing plain strings and integers cannot fail.
+    let json = serde_json::to_vec(&payload).unwrap_or_default();
+    let mut out = String::with_capacity(VERSION_PREFIX.len() + json.len() * 4 / 3 + 48);
+    out.push_str(VERSION_PREFIX);
+    URL_SAFE_NO_PAD.encode_string(&json, &mut out);
+    let tag = key.tag(&[out.as_bytes()]).finalize().into_bytes();
+    out.push('.');
+    URL_SAFE_NO_PAD.encode_string(tag, &mut out);
+    out
+}
+
+/// Verify a context header value and return the identity it carries.
+///
+/// Order: size, shape, version, MAC (constant time), then JSON, then time:
+/// `iat` may be at most `max_age_seconds` old and at most
+/// [`CONTEXT_FUTURE_SKEW_SECONDS`] in the future; the token's `exp` must not
+/// have passed by more than [`MAX_CLOCK_SKEW_SECONDS`] — the auth Worker
+/// already enforced `exp` with its own configured leeway (capped at that
+/// value), and this check only stops a context carrying a clearly dead token.
+pub fn verify_context(
+    header_value: &str,
+    key: &ContextKey,
+    now_unix: i64,
+    max_age_seconds: i64,
+) -> Result<Identity, ContextError> {
+    if header_value.len() > MAX_CONTEXT_HEADER_BYTES {
+        return Err(ContextError::TooLarge);
+    }
+    let mut parts = header_value.split('.');
+    let (Some(version), Some(payload_b64), Some(mac_b64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ContextError::Malformed);
+    };
+    if version != "v1" {
+        return Err(ContextError::UnsupportedVersion);
+    }
+    if mac_b64.len() != MAC_B64_LEN || payload_b64.is_empty() {
+        return Err(ContextError::Malformed);
+    }
+    let mac = URL_SAFE_NO_PAD
+        .decode(mac_b64)
+        .map_err(|_| ContextError::Malformed)?;
+    key.tag(&[VERSION_PREFIX.as_bytes(), payload_b64.as_bytes()])
+        .verify_slice(&mac)
+        .map_err(|_| ContextError::BadSignature)?;
+
+    let json = URL_SAFE_NO_PAD
+        .decode(payload_b64)
+        .map_err(|_| ContextError::InvalidPayload)?;
+    let p: PayloadIn = serde_json::from_slice(&json).map_err(|_| ContextError::InvalidPayload)?;
+    if p.sub.is_empty() || p.iss.is_empty() {
+        return Err(ContextError::InvalidPayload);
+    }
+
+    let age = now_unix.saturating_sub(p.iat);
+    if age > max_age_seconds.max(0) {
+        return Err(ContextError::Stale);
+    }
+    if age < -CONTEXT_FUTURE_SKEW_SECONDS {
+        return Err(ContextError::FromFuture);
+    }
+    if now_unix >= p.exp.saturating_add(MAX_CLOCK_SKEW_SECONDS) {
+        return Err(ContextError::Expired);
+    }
+    Ok(Identity {
+        sub: p.sub,
+        roles: p.roles,
+        scopes: p.scopes,
+        email: p.email,
+        exp: p.exp,
+        issuer: p.iss,
+    })
+}
+
+#[cfg(test)]
+#[path = "context_tests.rs"]
+mod tests;

@@ -1,0 +1,231 @@
+use super::*;
+use crate::CredentialSource;
+
+fn common(id: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("content-type", "application/json".to_owned()),
+        ("cache-control", "no-store".to_owned()),
+        ("x-request-id", id.to_owned()),
+    ]
+}
+
+fn with(
+    mut headers: Vec<(&'static str, String)>,
+    extra: (&'static str, &str),
+) -> Vec<(&'static str, String)> {
+    headers.push((extra.0, extra.1.to_owned()));
+    headers
+}
+
+#[test]
+fn invalid_token() {
+    let r = error_response(
+        &Rejection::InvalidToken {
+            description: "token expired",
+        },
+        "edge-auth",
+        "abc-123",
+    );
+    assert_eq!(
+        r,
+        ErrorResponse {
+            status: 401,
+            headers: with(
+                common("abc-123"),
+                (
+                    "www-authenticate",
+                    r#"Bearer realm="edge-auth", error="invalid_token", error_description="token expired""#
+                )
+            ),
+            body: r#"{"error":"invalid_token","error_description":"token expired"}"#.to_owned(),
+        }
+    );
+}
+
+#[test]
+fn unauthorized_has_no_error_code() {
+    let r = error_response(&Rejection::Unauthorized, "edge-auth", "r1");
+    assert_eq!(
+        r,
+        ErrorResponse {
+            status: 401,
+            headers: with(
+                common("r1"),
+                ("www-authenticate", r#"Bearer realm="edge-auth""#)
+            ),
+            body: r#"{"error":"unauthorized"}"#.to_owned(),
+        }
+    );
+}
+
+#[test]
+fn forbidden_with_and_without_scope() {
+    let plain = error_response(
+        &Rejection::Forbidden {
+            insufficient_scope: false,
+        },
+        "edge-auth",
+        "r2",
+    );
+    assert_eq!(
+        plain,
+        ErrorResponse {
+            status: 403,
+            headers: common("r2"),
+            body: r#"{"error":"forbidden"}"#.to_owned(),
+        }
+    );
+    let scope = error_response(
+        &Rejection::Forbidden {
+            insufficient_scope: true,
+        },
+        "edge-auth",
+        "r3",
+    );
+    assert_eq!(
+        scope,
+        ErrorResponse {
+            status: 403,
+            headers: with(
+                common("r3"),
+                (
+                    "www-authenticate",
+                    r#"Bearer realm="edge-auth", error="insufficient_scope""#
+                )
+            ),
+            body: r#"{"error":"insufficient_scope"}"#.to_owned(),
+        }
+    );
+}
+
+#[test]
+fn bad_request_jwks_unavailable_and_misconfigured() {
+    assert_eq!(
+        error_response(&Rejection::BadRequest, "edge-auth", "r4"),
+        ErrorResponse {
+            status: 400,
+            headers: common("r4"),
+            body: r#"{"error":"bad_request"}"#.to_owned(),
+        }
+    );
+    assert_eq!(
+        error_response(
+            &Rejection::JwksUnavailable {
+                retry_after_seconds: 30
+            },
+            "edge-auth",
+            "r5"
+        ),
+        ErrorResponse {
+            status: 503,
+            headers: with(common("r5"), ("retry-after", "30")),
+            body: r#"{"error":"jwks_unavailable"}"#.to_owned(),
+        }
+    );
+    assert_eq!(
+        error_response(&Rejection::Misconfigured, "edge-auth", "r6"),
+        ErrorResponse {
+            status: 500,
+            headers: common("r6"),
+            body: r#"{"error":"server_misconfigured"}"#.to_owned(),
+        }
+    );
+}
+
+#[test]
+fn realm_and_description_are_quoted_string_safe() {
+    let r = error_response(
+        &Rejection::InvalidToken {
+            description: "bad \"kid\" \\ here",
+        },
+        "my \"realm\"\r\n\\é",
+        "r7",
+    );
+    let challenge = &r.headers[3].1;
+    assert_eq!(
+        challenge,
+        r#"Bearer realm="my \"realm\"??\\?", error="invalid_token", error_description="bad \"kid\" \\ here""#
+    );
+    // The body is JSON-escaped instead.
+    assert_eq!(
+        r.body,
+        r#"{"error":"invalid_token","error_description":"bad \"kid\" \\ here"}"#
+    );
+}
+
+#[test]
+fn request_id_header_is_printable() {
+    let r = error_response(&Rejection::BadRequest, "edge-auth", "a\r\nb c");
+    assert_eq!(r.headers[2], ("x-request-id", "a??b?c".to_owned()));
+}
+
+#[test]
+fn credential_errors_map_to_rfc6750_responses() {
+    assert_eq!(
+        Rejection::from(&CredentialError::UnsupportedScheme),
+        Rejection::Unauthorized
+    );
+    assert_eq!(
+        Rejection::from(&CredentialError::Malformed {
+            source: CredentialSource::AuthorizationHeader
+        }),
+        Rejection::InvalidToken {
+            description: "malformed token"
+        }
+    );
+    for e in [
+        CredentialError::Conflicting,
+        CredentialError::DuplicateAccessCookie,
+        CredentialError::TooLarge {
+            source: CredentialSource::AccessHeader,
+        },
+    ] {
+        assert_eq!(Rejection::from(&e), Rejection::BadRequest, "{e:?}");
+    }
+}
+
+#[test]
+fn context_errors_never_map_to_success_or_anonymous_pass() {
+    assert_eq!(
+        Rejection::from(&ContextError::Expired),
+        Rejection::InvalidToken {
+            description: "token expired"
+        }
+    );
+    for e in [
+        ContextError::BadSignature,
+        ContextError::Stale,
+        ContextError::Malformed,
+    ] {
+        assert_eq!(Rejection::from(&e), Rejection::Unauthorized);
+    }
+}
+
+#[test]
+fn status_and_outcome_agree_with_the_response() {
+    let all = [
+        (
+            Rejection::InvalidToken { description: "x" },
+            Outcome::InvalidToken,
+        ),
+        (Rejection::Unauthorized, Outcome::Unauthenticated),
+        (
+            Rejection::Forbidden {
+                insufficient_scope: true,
+            },
+            Outcome::Forbidden,
+        ),
+        (Rejection::BadRequest, Outcome::BadRequest),
+        (
+            Rejection::JwksUnavailable {
+                retry_after_seconds: 1,
+            },
+            Outcome::JwksUnavailable,
+        ),
+        (Rejection::Misconfigured, Outcome::Misconfigured),
+    ];
+    for (r, outcome) in all {
+        assert_eq!(r.outcome(), outcome);
+        assert_eq!(r.status(), error_response(&r, "x", "y").status);
+    }
+}

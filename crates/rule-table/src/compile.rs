@@ -1,0 +1,434 @@
+//! From TOML text to a validated [`RuleTable`], collecting every error.
+
+use crate::decide::{Access, Conditions, Rule, RuleTable};
+use crate::error::{RuleRef, TableError, TableErrorKind as K, TableErrors, Warning};
+use crate::method::{Method, MethodSet};
+use crate::pattern::Pattern;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::sync::Arc;
+use toml::{Table, Value};
+
+/// A compiled table plus the warnings found while compiling it.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The table, ready for [`RuleTable::decide`].
+    pub table: RuleTable,
+    /// Legal but probably unintended things (e.g. partly shadowed rules).
+    pub warnings: Vec<Warning>,
+}
+
+const TOP_KEYS: &str = "case_sensitive, rule";
+const RULE_KEYS: &[&str] = &[
+    "name",
+    "path",
+    "methods",
+    "allow",
+    "roles_any",
+    "roles_all",
+    "scopes_any",
+    "scopes_all",
+    "owner",
+    "any_of",
+];
+const RULE_KEYS_TEXT: &str =
+    "name, path, methods, allow, roles_any, roles_all, scopes_any, scopes_all, owner, any_of";
+const CONDITION_KEYS: &[&str] = &[
+    "roles_any",
+    "roles_all",
+    "scopes_any",
+    "scopes_all",
+    "owner",
+];
+
+/// Conditions as written (top level of a rule, or one `any_of` alternative).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConditions {
+    roles_any: Option<Vec<String>>,
+    roles_all: Option<Vec<String>>,
+    scopes_any: Option<Vec<String>>,
+    scopes_all: Option<Vec<String>>,
+    owner: Option<String>,
+}
+
+/// Error collector bound to one rule.
+struct Ctx<'a> {
+    rref: Option<RuleRef>,
+    errors: &'a mut Vec<TableError>,
+}
+
+impl Ctx<'_> {
+    fn push(&mut self, kind: K) {
+        self.errors.push(TableError::new(self.rref.clone(), kind));
+    }
+
+    fn get<T: DeserializeOwned>(&mut self, t: &Table, key: &str, expected: &str) -> Option<T> {
+        let v = t.get(key)?;
+        match v.clone().try_into::<T>() {
+            Ok(x) => Some(x),
+            Err(_) => {
+                self.push(K::InvalidValue {
+                    key: key.to_owned(),
+                    expected: expected.to_owned(),
+                });
+                None
+            }
+        }
+    }
+}
+
+const LIST: &str = "must be a list of strings, like [\"admin\"]";
+
+impl RuleTable {
+    /// Parses and validates a rule table; on failure returns every error found.
+    pub fn from_toml(src: &str) -> Result<Compiled, TableErrors> {
+        let mut errors = Vec::new();
+        let top: Table = match src.parse() {
+            Ok(t) => t,
+            Err(e) => {
+                let e: toml::de::Error = e;
+                let kind = K::Syntax(e.to_string());
+                return Err(TableErrors::new(vec![TableError::new(None, kind)]));
+            }
+        };
+        let mut ctx = Ctx {
+            rref: None,
+            errors: &mut errors,
+        };
+        for key in top
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "case_sensitive" | "rule"))
+        {
+            ctx.push(K::UnknownKey {
+                key: key.clone(),
+                allowed: TOP_KEYS,
+            });
+        }
+        let case_sensitive = ctx
+            .get::<bool>(&top, "case_sensitive", "must be true or false")
+            .unwrap_or(false);
+        let entries = match top.get("rule") {
+            None => Vec::new(),
+            Some(Value::Array(a)) => a.clone(),
+            Some(_) => {
+                ctx.push(K::InvalidValue {
+                    key: "rule".into(),
+                    expected: "must be an array of tables: write each rule as [[rule]]".into(),
+                });
+                Vec::new()
+            }
+        };
+        if entries.is_empty() && ctx.errors.is_empty() {
+            ctx.push(K::NoRules);
+        }
+        let mut rules = Vec::with_capacity(entries.len());
+        let mut all_ok = true;
+        for (i, entry) in entries.iter().enumerate() {
+            match compile_rule(i + 1, entry, case_sensitive, &mut errors) {
+                Some(r) => rules.push(r),
+                None => all_ok = false,
+            }
+        }
+        let mut warnings = Vec::new();
+        // Shadowing is only meaningful when every rule compiled (indices line up).
+        if all_ok {
+            check_shadowing(&rules, &mut errors, &mut warnings);
+        }
+        if !errors.is_empty() {
+            return Err(TableErrors::new(errors));
+        }
+        check_names_and_default(&rules, &mut warnings);
+        Ok(Compiled {
+            table: RuleTable {
+                rules,
+                case_sensitive,
+            },
+            warnings,
+        })
+    }
+}
+
+fn compile_rule(
+    index: usize,
+    entry: &Value,
+    case_sensitive: bool,
+    errors: &mut Vec<TableError>,
+) -> Option<Rule> {
+    let before = errors.len();
+    let name = entry
+        .get("name")
+        .and_then(Value::as_str)
+        .map(Arc::<str>::from);
+    let rref = RuleRef { index, name };
+    let mut ctx = Ctx {
+        rref: Some(rref.clone()),
+        errors,
+    };
+    let Value::Table(t) = entry else {
+        ctx.push(K::InvalidValue {
+            key: "rule".into(),
+            expected: "entries must be tables: write each rule as [[rule]]".into(),
+        });
+        return None;
+    };
+    for key in t.keys().filter(|k| !RULE_KEYS.contains(&k.as_str())) {
+        ctx.push(K::UnknownKey {
+            key: key.clone(),
+            allowed: RULE_KEYS_TEXT,
+        });
+    }
+    ctx.get::<String>(t, "name", "must be a string");
+    let pattern = match ctx.get::<String>(t, "path", "must be a string like \"/api/**\"") {
+        None if !t.contains_key("path") => {
+            ctx.push(K::MissingPath);
+            None
+        }
+        None => None,
+        Some(path) => match Pattern::parse(&path, case_sensitive) {
+            Ok(p) => Some(p),
+            Err(problems) => {
+                for problem in problems {
+                    let path = path.clone();
+                    ctx.push(K::Path { path, problem });
+                }
+                None
+            }
+        },
+    };
+    let methods = compile_methods(&mut ctx, t);
+    let allow = match ctx.get::<String>(t, "allow", "must be a string").as_deref() {
+        None | Some("authenticated") => Some("authenticated"),
+        Some("public") => Some("public"),
+        Some("deny") => Some("deny"),
+        Some(_) => {
+            ctx.push(K::InvalidValue {
+                key: "allow".into(),
+                expected: "must be \"public\", \"authenticated\" or \"deny\"".into(),
+            });
+            None
+        }
+    };
+    let top = RawConditions {
+        roles_any: ctx.get(t, "roles_any", LIST),
+        roles_all: ctx.get(t, "roles_all", LIST),
+        scopes_any: ctx.get(t, "scopes_any", LIST),
+        scopes_all: ctx.get(t, "scopes_all", LIST),
+        owner: ctx.get(t, "owner", "must be a string naming a path {param}"),
+    };
+    let all = compile_conditions(&mut ctx, top, pattern.as_ref(), "");
+    let any_of = compile_any_of(&mut ctx, t, pattern.as_ref());
+    let has_conditions =
+        t.contains_key("any_of") || CONDITION_KEYS.iter().any(|k| t.contains_key(*k));
+    let access = match allow {
+        Some(kind @ ("public" | "deny")) if has_conditions => {
+            ctx.push(K::ConditionsWithAllow { allow: kind });
+            None
+        }
+        Some("public") => Some(Access::Public),
+        Some("deny") => Some(Access::Deny),
+        Some(_) => Some(Access::Authenticated { all, any_of }),
+        None => None,
+    };
+    if ctx.errors.len() != before {
+        return None;
+    }
+    Some(Rule {
+        rref,
+        pattern: pattern?,
+        methods: methods?,
+        access: access?,
+    })
+}
+
+fn compile_methods(ctx: &mut Ctx<'_>, t: &Table) -> Option<MethodSet> {
+    let Some(list) = ctx.get::<Vec<String>>(
+        t,
+        "methods",
+        "must be a list of method names, like [\"GET\", \"HEAD\"]",
+    ) else {
+        return (!t.contains_key("methods")).then_some(MethodSet::Any);
+    };
+    if list.is_empty() {
+        ctx.push(K::EmptyMethods);
+        return None;
+    }
+    let mut bits = 0u8;
+    let mut ok = true;
+    for m in &list {
+        let why = match m.as_str() {
+            "TRACE" | "CONNECT" => Some(
+                "cannot be used in rules: TRACE echoes requests back (cross-site tracing) and CONNECT opens tunnels, so the edge never admits them; remove it",
+            ),
+            _ if Method::standard(m).is_some() => None,
+            _ if Method::standard(&m.to_ascii_uppercase()).is_some() => {
+                Some("is not upper-case; method names are case-sensitive, write it in upper case (e.g. \"GET\")")
+            }
+            _ => Some(
+                "is not one of GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS; use those, or remove \"methods\" to match every method",
+            ),
+        };
+        let bit = Method::standard(m).and_then(|x| x.bit());
+        match (why, bit) {
+            (None, Some(b)) if bits & b != 0 => {
+                ctx.push(K::DuplicateMethod(m.clone()));
+                ok = false;
+            }
+            (None, Some(b)) => bits |= b,
+            (why, _) => {
+                let why = why.unwrap_or("is not supported");
+                ctx.push(K::BadMethod {
+                    method: m.clone(),
+                    why,
+                });
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(MethodSet::Only(bits))
+}
+
+fn compile_any_of(ctx: &mut Ctx<'_>, t: &Table, pattern: Option<&Pattern>) -> Vec<Conditions> {
+    let Some(v) = t.get("any_of") else {
+        return Vec::new();
+    };
+    let Some(alts) = v.as_array() else {
+        ctx.push(K::InvalidValue {
+            key: "any_of".into(),
+            expected: "must be a list of condition tables, like [{ owner = \"id\" }, { roles_any = [\"admin\"] }]".into(),
+        });
+        return Vec::new();
+    };
+    if alts.is_empty() {
+        ctx.push(K::EmptyAnyOf);
+    }
+    let mut out = Vec::with_capacity(alts.len());
+    for (i, alt) in alts.iter().enumerate() {
+        let n = i + 1;
+        match alt.clone().try_into::<RawConditions>() {
+            Ok(raw) => {
+                let c = compile_conditions(ctx, raw, pattern, &format!("any_of[{n}]."));
+                if c.is_empty() && alt.as_table().is_some_and(Table::is_empty) {
+                    ctx.push(K::EmptyAlternative(n));
+                }
+                out.push(c);
+            }
+            Err(e) => ctx.push(K::InvalidValue {
+                key: format!("any_of[{n}]"),
+                expected: format!(
+                    "is not a valid alternative ({}); allowed keys: roles_any, roles_all, scopes_any, scopes_all, owner",
+                    e.message().trim_end()
+                ),
+            }),
+        }
+    }
+    out
+}
+
+fn compile_conditions(
+    ctx: &mut Ctx<'_>,
+    raw: RawConditions,
+    pattern: Option<&Pattern>,
+    prefix: &str,
+) -> Conditions {
+    let mut list = |key: &str, v: Option<Vec<String>>| -> Vec<String> {
+        let v = v.unwrap_or_default();
+        let key = format!("{prefix}{key}");
+        if v.is_empty() {
+            return v;
+        }
+        if v.iter().any(String::is_empty) {
+            ctx.push(K::EmptyEntry(key));
+        }
+        v
+    };
+    let empty = |v: &Option<Vec<String>>| v.as_ref().is_some_and(Vec::is_empty);
+    let empties: Vec<&str> = [
+        ("roles_any", empty(&raw.roles_any)),
+        ("roles_all", empty(&raw.roles_all)),
+        ("scopes_any", empty(&raw.scopes_any)),
+        ("scopes_all", empty(&raw.scopes_all)),
+    ]
+    .into_iter()
+    .filter_map(|(k, e)| e.then_some(k))
+    .collect();
+    let c_roles_any = list("roles_any", raw.roles_any);
+    let c_roles_all = list("roles_all", raw.roles_all);
+    let c_scopes_any = list("scopes_any", raw.scopes_any);
+    let c_scopes_all = list("scopes_all", raw.scopes_all);
+    for k in empties {
+        ctx.push(K::EmptyList(format!("{prefix}{k}")));
+    }
+    let owner = raw.owner.and_then(|param| match pattern {
+        // Without a valid pattern the path error is already reported.
+        None => None,
+        Some(p) => match p.param_index(&param) {
+            Some(idx) => Some((param, idx)),
+            None => {
+                ctx.push(K::OwnerUnknownParam(param));
+                None
+            }
+        },
+    });
+    Conditions {
+        roles_any: c_roles_any,
+        roles_all: c_roles_all,
+        scopes_any: c_scopes_any,
+        scopes_all: c_scopes_all,
+        owner,
+    }
+}
+
+fn check_shadowing(rules: &[Rule], errors: &mut Vec<TableError>, warnings: &mut Vec<Warning>) {
+    for (j, later) in rules.iter().enumerate() {
+        let earlier = rules.get(..j).unwrap_or(&[]);
+        let covering = earlier.iter().filter(|e| e.pattern.covers(&later.pattern));
+        let mut partly: Vec<&Rule> = Vec::new();
+        for e in covering {
+            if e.methods.covers(later.methods) {
+                let kind = K::Shadowed(e.rref.clone());
+                errors.push(TableError::new(Some(later.rref.clone()), kind));
+                partly.clear();
+                break;
+            }
+            if e.methods.intersects(later.methods) {
+                partly.push(e);
+            }
+        }
+        for e in partly {
+            let msg = format!(
+                "is partly shadowed: for {} the earlier {} (path {:?}) decides first; narrow this rule's methods or move it up",
+                e.methods.intersection(later.methods).describe(),
+                e.rref,
+                e.pattern.source(),
+            );
+            warnings.push(Warning::new(
+                Some(later.rref.clone()),
+                "partly_shadowed",
+                msg,
+            ));
+        }
+    }
+}
+
+fn check_names_and_default(rules: &[Rule], warnings: &mut Vec<Warning>) {
+    for (j, r) in rules.iter().enumerate() {
+        let Some(name) = &r.rref.name else { continue };
+        let earlier = rules.get(..j).unwrap_or(&[]);
+        if let Some(first) = earlier.iter().find(|e| e.rref.name.as_ref() == Some(name)) {
+            let msg = format!(
+                "has the same name as rule {}; give rules distinct names so logs are unambiguous",
+                first.rref.index
+            );
+            warnings.push(Warning::new(Some(r.rref.clone()), "duplicate_name", msg));
+        }
+    }
+    let catch_all = Pattern::parse("/**", false).ok();
+    let has_default = rules.iter().any(|r| {
+        r.methods == MethodSet::Any && catch_all.as_ref().is_some_and(|c| r.pattern.covers(c))
+    });
+    if !has_default {
+        let msg = "has no final catch-all rule (path = \"/**\"); requests no rule matches are denied (401 anonymous, 403 authenticated)".to_owned();
+        warnings.push(Warning::new(None, "no_catch_all", msg));
+    }
+}

@@ -1,0 +1,261 @@
+//! The compiled table and its evaluation: first matching rule decides.
+
+use crate::error::RuleRef;
+use crate::method::{Method, MethodSet};
+use crate::path::NormalizedPath;
+use crate::pattern::Pattern;
+
+/// The verified identity making a request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Principal {
+    /// Subject (user id); compared exactly with `owner` parameters.
+    pub sub: String,
+    /// Roles, compared exactly (case-sensitive).
+    pub roles: Vec<String>,
+    /// OAuth scopes, compared exactly (case-sensitive).
+    pub scopes: Vec<String>,
+}
+
+/// The outcome of evaluating a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// Allow, 401 or 403.
+    pub verdict: Verdict,
+    /// The rule that decided (`None` when no rule matched).
+    pub rule: Option<RuleRef>,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// Allow, or the HTTP error to answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Forward the request.
+    Allow,
+    /// 401: an identity is required and none was given.
+    Unauthenticated,
+    /// 403: the identity (or anyone, for `deny`) may not do this.
+    Forbidden {
+        /// A scope condition failed (answer with `error="insufficient_scope"`).
+        insufficient_scope: bool,
+    },
+}
+
+impl Verdict {
+    /// The HTTP status to answer with when not allowed (`None` for [`Verdict::Allow`]).
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Verdict::Allow => None,
+            Verdict::Unauthenticated => Some(401),
+            Verdict::Forbidden { .. } => Some(403),
+        }
+    }
+}
+
+/// Why a decision came out as it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reason {
+    /// A `public` rule matched.
+    PublicRule,
+    /// An `authenticated` rule matched and all its conditions held.
+    ConditionsMet,
+    /// An `authenticated` rule matched but there was no identity.
+    NoIdentity,
+    /// A `roles_any`/`roles_all` condition failed.
+    MissingRole,
+    /// A `scopes_any`/`scopes_all` condition failed.
+    MissingScope,
+    /// The `owner` condition failed.
+    NotOwner,
+    /// No `any_of` alternative held.
+    NoAlternativeMet,
+    /// A `deny` rule matched.
+    DenyRule,
+    /// No rule matched path and method.
+    NoRuleMatched,
+}
+
+impl Reason {
+    /// Stable machine-readable code (for logs).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::PublicRule => "public_rule",
+            Reason::ConditionsMet => "conditions_met",
+            Reason::NoIdentity => "no_identity",
+            Reason::MissingRole => "missing_role",
+            Reason::MissingScope => "missing_scope",
+            Reason::NotOwner => "not_owner",
+            Reason::NoAlternativeMet => "no_alternative_met",
+            Reason::DenyRule => "deny_rule",
+            Reason::NoRuleMatched => "no_rule_matched",
+        }
+    }
+}
+
+/// A set of conditions that must all hold (all lists non-empty when present).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Conditions {
+    pub(crate) roles_any: Vec<String>,
+    pub(crate) roles_all: Vec<String>,
+    pub(crate) scopes_any: Vec<String>,
+    pub(crate) scopes_all: Vec<String>,
+    /// Parameter name and the index of the path segment it captures.
+    pub(crate) owner: Option<(String, usize)>,
+}
+
+impl Conditions {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.roles_any.is_empty()
+            && self.roles_all.is_empty()
+            && self.scopes_any.is_empty()
+            && self.scopes_all.is_empty()
+            && self.owner.is_none()
+    }
+
+    /// The first failing condition, in a fixed order: roles, scopes, owner.
+    pub(crate) fn check(&self, p: &Principal, path: &NormalizedPath) -> Result<(), Reason> {
+        let has = |set: &[String], x: &String| set.contains(x);
+        if !self.roles_any.is_empty() && !self.roles_any.iter().any(|r| has(&p.roles, r)) {
+            return Err(Reason::MissingRole);
+        }
+        if !self.roles_all.iter().all(|r| has(&p.roles, r)) {
+            return Err(Reason::MissingRole);
+        }
+        if !self.scopes_any.is_empty() && !self.scopes_any.iter().any(|s| has(&p.scopes, s)) {
+            return Err(Reason::MissingScope);
+        }
+        if !self.scopes_all.iter().all(|s| has(&p.scopes, s)) {
+            return Err(Reason::MissingScope);
+        }
+        if let Some((_, idx)) = &self.owner {
+            if path.segment(*idx) != Some(p.sub.as_str()) {
+                return Err(Reason::NotOwner);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a rule does once it matches.
+#[derive(Debug, Clone)]
+pub(crate) enum Access {
+    Public,
+    Deny,
+    Authenticated {
+        all: Conditions,
+        /// Empty: no alternatives required.
+        any_of: Vec<Conditions>,
+    },
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone)]
+pub(crate) struct Rule {
+    pub(crate) rref: RuleRef,
+    pub(crate) pattern: Pattern,
+    pub(crate) methods: MethodSet,
+    pub(crate) access: Access,
+}
+
+impl Rule {
+    pub(crate) fn applies(&self, method: &Method, path: &NormalizedPath) -> bool {
+        self.methods.contains(method) && self.pattern.matches(path)
+    }
+
+    fn evaluate(&self, path: &NormalizedPath, principal: Option<&Principal>) -> (Verdict, Reason) {
+        let (all, any_of) = match &self.access {
+            Access::Public => return (Verdict::Allow, Reason::PublicRule),
+            // Credentials would not help, so anonymous callers get 403 too.
+            Access::Deny => {
+                let v = Verdict::Forbidden {
+                    insufficient_scope: false,
+                };
+                return (v, Reason::DenyRule);
+            }
+            Access::Authenticated { all, any_of } => (all, any_of),
+        };
+        let Some(p) = principal else {
+            return (Verdict::Unauthenticated, Reason::NoIdentity);
+        };
+        let forbidden = |reason: Reason, scope: bool| {
+            let v = Verdict::Forbidden {
+                insufficient_scope: scope,
+            };
+            (v, reason)
+        };
+        if let Err(r) = all.check(p, path) {
+            return forbidden(r, r == Reason::MissingScope);
+        }
+        if any_of.is_empty() {
+            return (Verdict::Allow, Reason::ConditionsMet);
+        }
+        let mut scope_failed = false;
+        for alt in any_of {
+            match alt.check(p, path) {
+                Ok(()) => return (Verdict::Allow, Reason::ConditionsMet),
+                Err(r) => scope_failed |= r == Reason::MissingScope,
+            }
+        }
+        forbidden(Reason::NoAlternativeMet, scope_failed)
+    }
+}
+
+/// A validated, compiled rule table. Build it with [`RuleTable::from_toml`].
+#[derive(Debug, Clone)]
+pub struct RuleTable {
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) case_sensitive: bool,
+}
+
+impl RuleTable {
+    /// Decides a request. Never fails: the table was validated when compiled.
+    ///
+    /// Rules are tried in file order; the first whose path and method match decides.
+    pub fn decide(
+        &self,
+        method: &Method,
+        path: &NormalizedPath,
+        principal: Option<&Principal>,
+    ) -> Decision {
+        match self.matching_rule(method, path) {
+            Some(rule) => {
+                let (verdict, reason) = rule.evaluate(path, principal);
+                Decision {
+                    verdict,
+                    rule: Some(rule.rref.clone()),
+                    reason,
+                }
+            }
+            None => Decision {
+                verdict: match principal {
+                    None => Verdict::Unauthenticated,
+                    Some(_) => Verdict::Forbidden {
+                        insufficient_scope: false,
+                    },
+                },
+                rule: None,
+                reason: Reason::NoRuleMatched,
+            },
+        }
+    }
+
+    pub(crate) fn matching_rule(&self, method: &Method, path: &NormalizedPath) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.applies(method, path))
+    }
+
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether the table has no rules (never true for a compiled table).
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Whether literal segments match case-sensitively.
+    pub fn case_sensitive(&self) -> bool {
+        self.case_sensitive
+    }
+}

@@ -1,0 +1,180 @@
+//! Human-readable account of how a request is decided (for the CLI and debugging).
+
+use crate::decide::{Access, Conditions, Principal, Reason, Rule, RuleTable, Verdict};
+use crate::method::Method;
+use crate::path::{normalize_path, NormalizedPath};
+use std::fmt::Write;
+
+/// Explains the decision for a request: the normalized path (or why the path is rejected),
+/// the rule that matched (index, name, pattern) and why the decision came out as it did.
+pub fn explain(
+    table: &RuleTable,
+    method: &str,
+    raw_path: &str,
+    principal: Option<&Principal>,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "request: {method} {raw_path}");
+    match principal {
+        None => out.push_str("identity: none (anonymous)\n"),
+        Some(p) => {
+            let _ = writeln!(
+                out,
+                "identity: sub {:?}, roles [{}], scopes [{}]",
+                p.sub,
+                p.roles.join(", "),
+                p.scopes.join(", ")
+            );
+        }
+    }
+    let method = match Method::parse(method) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = writeln!(out, "decision: 400 Bad Request ({}): {e}", e.code());
+            return out;
+        }
+    };
+    let path = match normalize_path(raw_path) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = writeln!(out, "normalized path: rejected ({}): {e}", e.code());
+            out.push_str("decision: 400 Bad Request\n");
+            return out;
+        }
+    };
+    let _ = writeln!(out, "normalized path: {path}");
+    let decision = table.decide(&method, &path, principal);
+    let verdict = match decision.verdict {
+        Verdict::Allow => "ALLOW (forward to origin)".to_owned(),
+        Verdict::Unauthenticated => "401 Unauthorized".to_owned(),
+        Verdict::Forbidden {
+            insufficient_scope: true,
+        } => "403 Forbidden (insufficient_scope)".to_owned(),
+        Verdict::Forbidden { .. } => "403 Forbidden".to_owned(),
+    };
+    match table.matching_rule(&method, &path) {
+        None => {
+            let _ = writeln!(
+                out,
+                "matched rule: none of the {} rules matches {method} {path}",
+                table.len()
+            );
+        }
+        Some(rule) => {
+            let _ = writeln!(
+                out,
+                "matched rule: {} path {:?} methods {} (allow = {})",
+                rule.rref,
+                rule.pattern.source(),
+                rule.methods.describe(),
+                access_name(&rule.access)
+            );
+        }
+    }
+    let why = why(table, &method, &path, principal, decision.reason);
+    let _ = writeln!(out, "decision: {verdict} [{}]", decision.reason.code());
+    let _ = writeln!(out, "why: {why}");
+    out
+}
+
+fn access_name(a: &Access) -> &'static str {
+    match a {
+        Access::Public => "public",
+        Access::Deny => "deny",
+        Access::Authenticated { .. } => "authenticated",
+    }
+}
+
+fn why(
+    table: &RuleTable,
+    method: &Method,
+    path: &NormalizedPath,
+    principal: Option<&Principal>,
+    reason: Reason,
+) -> String {
+    let rule = table.matching_rule(method, path);
+    match (reason, rule, principal) {
+        (Reason::PublicRule, ..) => "the rule is public: no identity needed".into(),
+        (Reason::DenyRule, ..) => {
+            "the rule denies everyone (403 even without credentials, since none would help)".into()
+        }
+        (Reason::NoIdentity, ..) => "the rule requires an identity and the request has none".into(),
+        (Reason::NoRuleMatched, _, None) => {
+            "no rule matched, so the request is denied (401: no identity)".into()
+        }
+        (Reason::NoRuleMatched, ..) => "no rule matched, so the request is denied".into(),
+        (Reason::ConditionsMet, Some(r), _) if has_no_conditions(r) => {
+            "the rule only requires an identity".into()
+        }
+        (Reason::ConditionsMet, ..) => "all the rule's conditions hold".into(),
+        (_, Some(r), Some(p)) => failed_conditions(r, path, p),
+        _ => reason.code().into(),
+    }
+}
+
+fn has_no_conditions(r: &Rule) -> bool {
+    matches!(&r.access, Access::Authenticated { all, any_of } if all.is_empty() && any_of.is_empty())
+}
+
+fn failed_conditions(rule: &Rule, path: &NormalizedPath, p: &Principal) -> String {
+    let Access::Authenticated { all, any_of } = &rule.access else {
+        return String::new();
+    };
+    if all.check(p, path).is_err() {
+        return describe_failure(all, path, p);
+    }
+    let alts: Vec<String> = any_of
+        .iter()
+        .enumerate()
+        .map(|(i, a)| format!("alternative {}: {}", i + 1, describe_failure(a, path, p)))
+        .collect();
+    format!("no any_of alternative holds ({})", alts.join("; "))
+}
+
+fn describe_failure(c: &Conditions, path: &NormalizedPath, p: &Principal) -> String {
+    let list = |v: &[String]| v.join(", ");
+    match c.check(p, path) {
+        Ok(()) => "holds".into(),
+        Err(Reason::MissingRole)
+            if !c.roles_any.is_empty() && !c.roles_any.iter().any(|r| p.roles.contains(r)) =>
+        {
+            format!(
+                "needs one of roles [{}]; identity has [{}]",
+                list(&c.roles_any),
+                list(&p.roles)
+            )
+        }
+        Err(Reason::MissingRole) => {
+            format!(
+                "needs all of roles [{}]; identity has [{}]",
+                list(&c.roles_all),
+                list(&p.roles)
+            )
+        }
+        Err(Reason::MissingScope)
+            if !c.scopes_any.is_empty() && !c.scopes_any.iter().any(|s| p.scopes.contains(s)) =>
+        {
+            format!(
+                "needs one of scopes [{}]; identity has [{}]",
+                list(&c.scopes_any),
+                list(&p.scopes)
+            )
+        }
+        Err(Reason::MissingScope) => {
+            format!(
+                "needs all of scopes [{}]; identity has [{}]",
+                list(&c.scopes_all),
+                list(&p.scopes)
+            )
+        }
+        Err(Reason::NotOwner) => match &c.owner {
+            Some((name, idx)) => format!(
+                "needs the owner: {{{name}}} is {:?} but sub is {:?}",
+                path.segment(*idx).unwrap_or(""),
+                p.sub
+            ),
+            None => "needs the owner".into(),
+        },
+        Err(r) => r.code().into(),
+    }
+}

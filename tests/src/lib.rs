@@ -1,1 +1,19 @@
-//! End-to-end harness.
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod demo;
+mod harness;
+pub mod http;
+pub mod idp;
+pub mod keys;
+pub mod origin;
+mod server;
+pub mod stack;
+mod wire;
+
+pub use harness::Harness;
+pub use http::{Request, Response};
+pub use idp::{IdentityProvider, JwksMode};
+pub use keys::{Alg, Key};
+pub use origin::{EchoOrigin, Seen};
+pub use stack::{Stack, StackConfig};

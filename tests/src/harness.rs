@@ -1,0 +1,119 @@
+//! The usual test set-up in one value: an identity provider, an echo origin and a stack wired
+//! to both, plus the assertions every end-to-end test needs.
+
+use crate::http::{Request, Response};
+use crate::idp::IdentityProvider;
+use crate::origin::{EchoOrigin, Seen};
+use crate::stack::{Stack, StackConfig};
+use std::sync::OnceLock;
+
+/// An identity provider, an echo origin and both Workers wired to them.
+pub struct Harness {
+    /// The identity provider the auth Worker trusts.
+    pub idp: IdentityProvider,
+    /// The origin the authz Worker forwards to.
+    pub origin: EchoOrigin,
+    /// The Workers.
+    pub stack: Stack,
+}
+
+impl Harness {
+    /// Starts everything with [`StackConfig::demo`]; panics with wrangler's output on failure.
+    pub fn start() -> Harness {
+        Self::start_with(|config, _| config)
+    }
+
+    /// Starts everything with [`StackConfig::demo`] adjusted by `configure`. The identity
+    /// provider is passed too, so a test can set its mode or point `JWKS_URL` elsewhere.
+    pub fn start_with(
+        configure: impl FnOnce(StackConfig, &IdentityProvider) -> StackConfig,
+    ) -> Harness {
+        match Self::try_start_with(configure) {
+            Ok(h) => h,
+            Err(e) => panic!("could not start the end-to-end stack: {e}"),
+        }
+    }
+
+    /// Like [`start_with`](Self::start_with), returning the error instead of panicking.
+    pub fn try_start_with(
+        configure: impl FnOnce(StackConfig, &IdentityProvider) -> StackConfig,
+    ) -> std::io::Result<Harness> {
+        let idp = IdentityProvider::start()?;
+        let origin = EchoOrigin::start()?;
+        let config = configure(StackConfig::demo(&idp, &origin), &idp);
+        let stack = Stack::start(config)?;
+        Ok(Harness { idp, origin, stack })
+    }
+
+    /// One harness per test binary with the demo configuration, shared by its tests (which may
+    /// run in parallel: tell your requests apart with [`seen`](Self::seen)). A failed start is
+    /// reported by every test that asks, without retrying.
+    pub fn shared() -> &'static Harness {
+        static SHARED: OnceLock<Result<Harness, String>> = OnceLock::new();
+        match SHARED.get_or_init(|| Self::try_start_with(|c, _| c).map_err(|e| e.to_string())) {
+            Ok(h) => h,
+            Err(e) => panic!("could not start the shared end-to-end stack: {e}"),
+        }
+    }
+
+    /// A request to the auth Worker.
+    pub fn request(&self, method: &str, target: &str) -> Request {
+        self.stack.request(method, target)
+    }
+
+    /// A `GET` to the auth Worker.
+    pub fn get(&self, target: &str) -> Request {
+        self.stack.get(target)
+    }
+
+    /// A valid ES256 token for `sub` with `roles`.
+    pub fn token(&self, sub: &str, roles: &[&str]) -> String {
+        self.idp.token(sub, roles)
+    }
+
+    /// What reached the origin for this response's request.
+    pub fn seen(&self, response: &Response) -> Vec<Seen> {
+        match &response.trace {
+            Some(trace) => self.origin.traced(trace),
+            None => panic!("this response was not sent with a trace id (use Request::send)"),
+        }
+    }
+
+    /// The one request the origin saw for `response`; panics (with the Workers' log) otherwise.
+    pub fn seen_once(&self, response: &Response) -> Seen {
+        let mut seen = self.seen(response);
+        if seen.len() != 1 {
+            panic!(
+                "expected the origin to see this request exactly once, saw it {} times; \
+                 response {} {}\n{}",
+                seen.len(),
+                response.status,
+                response.text(),
+                self.log_tail()
+            );
+        }
+        seen.remove(0)
+    }
+
+    /// Panics (with the Workers' log) if this response's request reached the origin.
+    pub fn assert_not_forwarded(&self, response: &Response) {
+        let seen = self.seen(response);
+        if !seen.is_empty() {
+            panic!(
+                "the origin was reached ({} {:?}) but must not have been; response {} {}",
+                seen[0].method,
+                seen[0].path,
+                response.status,
+                response.text()
+            );
+        }
+    }
+
+    /// The last 40 lines the Workers printed, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let log = self.stack.log();
+        let lines: Vec<&str> = log.lines().collect();
+        let start = lines.len().saturating_sub(40);
+        format!("--- Workers' log (tail) ---\n{}", lines[start..].join("\n"))
+    }
+}

@@ -1,1 +1,55 @@
-fn main() {}
+//! `cargo xtask`: the project's one entry point for set-up, builds, the demo and the tests.
+//!
+//! Every command installs what it needs first (idempotently, saying what it does), so a fresh
+//! machine with Rust, Node and npm needs nothing else.
+
+mod dev;
+mod setup;
+mod test;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  setup               install what is missing (wasm32 target, worker-build, wasm-bindgen-cli, npm packages)
+  build               set up, then build both Workers (release Wasm)
+  build-worker <name> build one Worker (auth | authz); what the wrangler [build] commands run
+  dev                 set up, build, and run the demo: identity provider, origin and both Workers
+  test                set up, then fmt, clippy, unit tests, Wasm builds and the end-to-end tests
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::run().map(|_| ()),
+        Some("build") => setup::run().and_then(|tools| {
+            for worker in setup::WORKERS {
+                tools.build_worker(worker)?;
+            }
+            Ok(())
+        }),
+        Some("build-worker") => match args.get(1) {
+            Some(name) => setup::Tools::locate().and_then(|tools| tools.build_worker(name)),
+            None => Err(util::Failure::usage(
+                "build-worker needs a Worker name: auth or authz",
+            )),
+        },
+        Some("dev") => dev::run(),
+        Some("test") => test::run(),
+        Some("help") | Some("--help") | Some("-h") => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(util::Failure::usage(USAGE)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("\nxtask: {failure}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Set-up: find or install every tool the build needs, pinned, and say what was done.
+//!
+//! Tools live in the work tree so that their versions are the project's, not the machine's:
+//! `.tools/` for the cargo-installed binaries, `node_modules/` for the npm ones (from the lockfile).
+//! `worker-build` would download `wasm-bindgen`, `wasm-opt` and `esbuild` from the internet; we
+//! point it at our own copies instead (`WASM_BINDGEN_BIN`, `WASM_OPT_BIN`, `ESBUILD_BIN`).
+
+use crate::util::{output, root, run_command, step, Failure, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The Workers, by the name used on the command line and in `workers/<name>`.
+pub const WORKERS: [&str; 2] = ["auth", "authz"];
+
+const WORKER_BUILD_VERSION: &str = "0.8.7";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const MIN_NODE_MAJOR: u32 = 20;
+
+/// Paths of the installed tools.
+pub struct Tools {
+    pub worker_build: PathBuf,
+    pub wasm_bindgen: PathBuf,
+    pub wasm_opt: PathBuf,
+    pub esbuild: PathBuf,
+    pub wrangler: PathBuf,
+}
+
+/// Installs whatever is missing, then returns the tools.
+pub fn run() -> Result<Tools> {
+    check_node()?;
+    ensure_wasm_target()?;
+    let worker_build = ensure_cargo_tool(
+        "worker-build",
+        "worker-build",
+        WORKER_BUILD_VERSION,
+        &["--locked"],
+    )?;
+    let bindgen_version = wasm_bindgen_version()?;
+    // wasm-bindgen-cli's own lockfile pins a crate that crates.io has since yanked, so it is
+    // installed without `--locked`; the version that matters, its own, is exact.
+    let wasm_bindgen =
+        ensure_cargo_tool("wasm-bindgen-cli", "wasm-bindgen", &bindgen_version, &[])?;
+    ensure_npm_packages()?;
+    let tools = Tools::locate()?;
+    debug_assert_eq!(tools.worker_build, worker_build);
+    debug_assert_eq!(tools.wasm_bindgen, wasm_bindgen);
+    step("setup", "all tools present");
+    Ok(tools)
+}
+
+impl Tools {
+    /// Finds the tools set-up installed, without installing anything.
+    pub fn locate() -> Result<Tools> {
+        let bindgen_version = wasm_bindgen_version()?;
+        let bin = root().join("node_modules").join(".bin");
+        let tools = Tools {
+            worker_build: tool_path("worker-build", WORKER_BUILD_VERSION, "worker-build"),
+            wasm_bindgen: tool_path("wasm-bindgen-cli", &bindgen_version, "wasm-bindgen"),
+            wasm_opt: bin.join("wasm-opt"),
+            esbuild: bin.join("esbuild"),
+            wrangler: bin.join("wrangler"),
+        };
+        for path in [
+            &tools.worker_build,
+            &tools.wasm_bindgen,
+            &tools.wasm_opt,
+            &tools.esbuild,
+            &tools.wrangler,
+        ] {
+            if !path.exists() {
+                return Err(Failure::new(format!(
+                    "{} is missing: run `cargo xtask setup` once (it installs the build tools)",
+                    path.display()
+                )));
+            }
+        }
+        Ok(tools)
+    }
+
+    /// Builds one Worker with worker-build (release Wasm), using the pinned tools.
+    pub fn build_worker(&self, name: &str) -> Result<()> {
+        if !WORKERS.contains(&name) {
+            return Err(Failure::new(format!(
+                "unknown Worker `{name}`: expected one of {WORKERS:?}"
+            )));
+        }
+        let dir = root().join("workers").join(name);
+        run_command(
+            "build",
+            Command::new(&self.worker_build)
+                .arg("--release")
+                .current_dir(&dir)
+                .env("WASM_BINDGEN_BIN", &self.wasm_bindgen)
+                .env("WASM_OPT_BIN", &self.wasm_opt)
+                .env("ESBUILD_BIN", &self.esbuild),
+            "Read the compiler output above; `cargo xtask setup` reinstalls the tools if one is broken.",
+        )
+    }
+}
+
+fn tool_path(package: &str, version: &str, binary: &str) -> PathBuf {
+    tool_root(package, version).join("bin").join(binary)
+}
+
+fn tool_root(package: &str, version: &str) -> PathBuf {
+    root().join(".tools").join(format!("{package}-{version}"))
+}
+
+fn check_node() -> Result<()> {
+    let version = output(Command::new("node").arg("--version")).ok_or_else(|| {
+        Failure::new(
+            "Node.js is not installed: install Node 20 or newer (with npm), then run again",
+        )
+    })?;
+    let major = version
+        .trim()
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok())
+        .unwrap_or(0);
+    if major < MIN_NODE_MAJOR {
+        return Err(Failure::new(format!(
+            "Node.js {} is too old: wrangler needs Node {MIN_NODE_MAJOR} or newer",
+            version.trim()
+        )));
+    }
+    Ok(())
+}
+
+fn ensure_wasm_target() -> Result<()> {
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed.lines().any(|line| line.trim() == WASM_TARGET) {
+        step("setup", &format!("Rust target {WASM_TARGET}: present"));
+        return Ok(());
+    }
+    step("setup", &format!("Rust target {WASM_TARGET}: installing"));
+    run_command(
+        "setup",
+        Command::new("rustup").args(["target", "add", WASM_TARGET]),
+        &format!("Install it by hand with `rustup target add {WASM_TARGET}`."),
+    )
+}
+
+fn ensure_cargo_tool(
+    package: &str,
+    binary: &str,
+    version: &str,
+    extra: &[&str],
+) -> Result<PathBuf> {
+    let path = tool_path(package, version, binary);
+    if path.exists() {
+        step("setup", &format!("{package} {version}: present"));
+        return Ok(path);
+    }
+    step(
+        "setup",
+        &format!("{package} {version}: installing from crates.io (a few minutes, once)"),
+    );
+    let root_dir = tool_root(package, version);
+    run_command(
+        "setup",
+        Command::new("cargo")
+            .args(["install", package, "--version", version, "--root"])
+            .arg(&root_dir)
+            .args(extra),
+        &format!(
+            "Check that crates.io is reachable, or install it by hand: \
+             `cargo install {package} --version {version} --root {}`.",
+            display_relative(&root_dir)
+        ),
+    )?;
+    Ok(path)
+}
+
+/// The `wasm-bindgen` version in `Cargo.lock`: the CLI must match the library exactly.
+fn wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| Failure::new(format!("cannot read Cargo.lock: {e}")))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+                .and_then(|v| v.strip_suffix('"'))
+            {
+                return Ok(version.to_string());
+            }
+        }
+    }
+    Err(Failure::new(
+        "Cargo.lock names no wasm-bindgen version: run `cargo generate-lockfile` and try again",
+    ))
+}
+
+fn ensure_npm_packages() -> Result<()> {
+    let root = root();
+    let installed = root.join("node_modules").join(".package-lock.json");
+    let up_to_date = match (
+        modified(&installed),
+        modified(&root.join("package-lock.json")),
+    ) {
+        (Some(installed), Some(lock)) => installed >= lock,
+        _ => false,
+    };
+    if up_to_date && root.join("node_modules/.bin/wrangler").exists() {
+        step(
+            "setup",
+            "npm packages (wrangler, binaryen, esbuild): present",
+        );
+        return Ok(());
+    }
+    step(
+        "setup",
+        "npm packages (wrangler, binaryen, esbuild): installing from package-lock.json",
+    );
+    run_command(
+        "setup",
+        Command::new("npm").args(["ci", "--no-audit", "--no-fund"]),
+        "Check that the npm registry is reachable, or run `npm ci` by hand in the project root.",
+    )
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).ok()?.modified().ok()
+}
+
+fn display_relative(path: &Path) -> String {
+    path.strip_prefix(root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}

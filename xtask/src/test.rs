@@ -1,0 +1,62 @@
+//! `cargo xtask test`: everything CI checks, in the order that fails fastest.
+
+use crate::setup;
+use crate::util::{run_command, step, Result};
+use std::process::Command;
+use std::time::Instant;
+
+/// The pure crates: built for Wasm as well as natively, because the Workers link them.
+const CRATES: [&str; 4] = ["jose-jwt", "rule-table", "jwks-cache", "handoff"];
+const WORKER_PACKAGES: [&str; 2] = ["auth-worker", "authz-worker"];
+
+pub fn run() -> Result<()> {
+    let started = Instant::now();
+    let tools = setup::run()?;
+
+    run_command(
+        "test",
+        Command::new("cargo").args(["fmt", "--all", "--check"]),
+        "Run `cargo fmt --all` and commit the result.",
+    )?;
+    let mut clippy = Command::new("cargo");
+    clippy.args(["clippy", "--workspace", "--all-targets"]);
+    for package in WORKER_PACKAGES {
+        clippy.args(["--exclude", package]);
+    }
+    clippy.args(["--", "-D", "warnings"]);
+    run_command("test", &mut clippy, "Fix the lints above.")?;
+
+    let mut wasm = Command::new("cargo");
+    wasm.args(["clippy", "--target", "wasm32-unknown-unknown"]);
+    for package in CRATES.iter().chain(WORKER_PACKAGES.iter()) {
+        wasm.args(["-p", package]);
+    }
+    wasm.args(["--", "-D", "warnings"]);
+    run_command(
+        "test",
+        &mut wasm,
+        "The crates and Workers must build and lint clean for wasm32-unknown-unknown.",
+    )?;
+
+    for worker in setup::WORKERS {
+        tools.build_worker(worker)?;
+    }
+
+    run_command(
+        "test",
+        Command::new("cargo").args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "auth-worker",
+            "--exclude",
+            "authz-worker",
+        ]),
+        "A test failed: its output above says which and why.",
+    )?;
+    step(
+        "test",
+        &format!("all checks passed in {} s", started.elapsed().as_secs()),
+    );
+    Ok(())
+}

@@ -53,12 +53,17 @@ struct Shared {
 }
 
 impl Shared {
-    /// The state, once the initial keys exist.
+    /// The state, once all initial keys exist.
     fn lock(&self) -> MutexGuard<'_, State> {
+        self.lock_when(|_| false)
+    }
+
+    /// The state, once `enough` holds or all initial keys exist.
+    fn lock_when(&self, enough: impl Fn(&State) -> bool) -> MutexGuard<'_, State> {
         // A test that panicked while holding the lock leaves consistent data behind.
         let guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         self.ready
-            .wait_while(guard, |s| !s.ready)
+            .wait_while(guard, |s| !s.ready && !enough(s))
             .unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -70,15 +75,22 @@ pub struct IdentityProvider {
 }
 
 impl IdentityProvider {
-    /// Starts serving on 127.0.0.1 (free port) and generates one key per algorithm. The keys
-    /// are made in the background (RSA takes seconds in a debug build) so that starting the
-    /// Workers overlaps with it; every use of the keys waits for them.
+    /// Starts serving on 127.0.0.1 (free port) and generates one key per algorithm. The RSA
+    /// key is made in the background (seconds in a debug build) so that starting the Workers
+    /// overlaps with it; whatever needs it (the JWKS, RS256 minting) waits for it.
     pub fn start() -> io::Result<Self> {
+        let keys: Vec<Key> = [Alg::Es256, Alg::EdDsa]
+            .into_iter()
+            .map(Key::generate)
+            .collect();
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 ready: false,
-                keys: Vec::new(),
-                current: HashMap::new(),
+                current: keys
+                    .iter()
+                    .map(|k| (k.alg(), k.kid().to_string()))
+                    .collect(),
+                keys,
                 mode: JwksMode::Normal,
             }),
             ready: Condvar::new(),
@@ -89,20 +101,17 @@ impl IdentityProvider {
         let server = Server::start("idp", Arc::new(move |req| handle(&handler_state, &req)))?;
         let keygen_state = Arc::clone(&shared);
         std::thread::spawn(move || {
-            // Should generation ever fail, mark the state ready anyway (with no keys) so that
-            // users fail with "no key" instead of waiting forever.
-            let keys =
-                std::panic::catch_unwind(|| Alg::ALL.into_iter().map(Key::generate).collect())
-                    .unwrap_or_else(|_| Vec::new());
+            // Should generation ever fail, mark the state ready anyway (without the key) so
+            // that users fail with "no key" instead of waiting forever.
+            let rsa = std::panic::catch_unwind(|| Key::generate(Alg::Rs256)).ok();
             let mut state = keygen_state
                 .state
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            state.current = keys
-                .iter()
-                .map(|k| (k.alg(), k.kid().to_string()))
-                .collect();
-            state.keys = keys;
+            if let Some(key) = rsa {
+                state.current.insert(Alg::Rs256, key.kid().to_string());
+                state.keys.push(key);
+            }
             state.ready = true;
             keygen_state.ready.notify_all();
         });
@@ -162,7 +171,7 @@ impl IdentityProvider {
 
     /// The key `alg` currently signs with.
     pub fn key(&self, alg: Alg) -> Key {
-        let state = self.shared.lock();
+        let state = self.shared.lock_when(|s| s.current.contains_key(&alg));
         let current = state.current.get(&alg);
         let by_kid = state
             .keys
@@ -283,4 +292,91 @@ fn serve_jwks(shared: &Shared) -> Vec<u8> {
         ],
         body.as_bytes(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::get;
+
+    #[test]
+    fn serves_the_jwks_on_both_paths_and_counts_hits() {
+        let idp = IdentityProvider::start().unwrap();
+        idp.set_max_age(77);
+        for path in [JWKS_PATH, ACCESS_CERTS_PATH] {
+            let r = get(idp.addr(), path, &[]).unwrap();
+            assert_eq!(r.status, 200);
+            assert_eq!(r.header("cache-control"), Some("public, max-age=77"));
+            let kinds: Vec<_> = r.json()["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["kty"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(kinds, ["EC", "OKP", "RSA"]);
+        }
+        assert_eq!(get(idp.addr(), "/other", &[]).unwrap().status, 404);
+        assert_eq!(idp.hits(), 2);
+    }
+
+    #[test]
+    fn rotation_adds_and_retire_removes() {
+        let idp = IdentityProvider::start().unwrap();
+        let old = idp.key(Alg::Es256).kid().to_string();
+        let new = idp.rotate(Alg::Es256);
+        assert_ne!(old, new);
+        let token = idp.mint(Alg::Es256, json!({"sub": "s"}));
+        let header = token.split('.').next().unwrap();
+        let header: Value = serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(header, json!({"alg": "ES256", "typ": "JWT", "kid": new}));
+        let kids = |idp: &IdentityProvider| -> Vec<String> {
+            idp.jwks()["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["kid"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert!(kids(&idp).contains(&old) && kids(&idp).contains(&new));
+        idp.retire(&old);
+        assert!(!kids(&idp).contains(&old));
+        assert_eq!(kids(&idp).len(), 3);
+    }
+
+    #[test]
+    fn failure_modes() {
+        let idp = IdentityProvider::start().unwrap();
+        idp.set_mode(JwksMode::Status500);
+        assert_eq!(get(idp.addr(), JWKS_PATH, &[]).unwrap().status, 500);
+        idp.set_mode(JwksMode::Garbage);
+        let r = get(idp.addr(), JWKS_PATH, &[]).unwrap();
+        assert_eq!((r.status, r.json()), (200, Value::Null));
+        idp.set_mode(JwksMode::Down);
+        assert!(get(idp.addr(), JWKS_PATH, &[]).is_err());
+        idp.set_mode(JwksMode::Slow(Duration::from_millis(300)));
+        let started = std::time::Instant::now();
+        assert_eq!(get(idp.addr(), JWKS_PATH, &[]).unwrap().status, 200);
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert_eq!(idp.hits(), 4);
+    }
+
+    #[test]
+    fn sign_raw_keeps_the_exact_text() {
+        let idp = IdentityProvider::start().unwrap();
+        let header = r#"{"alg":"ES256","alg":"none"}"#;
+        let token = idp.sign_raw(Alg::Es256, header, r#"{"sub":"a","sub":"b"}"#);
+        let first = token.split('.').next().unwrap();
+        assert_eq!(first, keys::b64url(header.as_bytes()));
+        let claims = idp.standard_claims("u", &["r"]);
+        assert_eq!(claims["iss"], idp.issuer());
+        assert_eq!(claims["aud"], DEMO_AUDIENCE);
+        assert_eq!(
+            claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+            600
+        );
+    }
 }

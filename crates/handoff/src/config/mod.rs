@@ -287,7 +287,8 @@ impl AuthzConfig {
 }
 
 fn context_key<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<ContextKey, ConfigError> {
-    // Not trimmed-and-echoed: only its length is ever discussed.
+    // Trimmed like every value (both Workers parse it the same way); the
+    // value itself never appears in an error, only the length rule.
     let secret = env.required("CONTEXT_SECRET", SECRET_HINT)?;
     ContextKey::new(&secret).map_err(|e| ConfigError::new("CONTEXT_SECRET", e.to_string()))
 }

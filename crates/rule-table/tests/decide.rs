@@ -1,0 +1,186 @@
+//! Evaluation semantics beyond the seed table: deny, no match, HEAD, conditions, case.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use rule_table::{normalize_path, Method, Principal, Reason, RuleTable, Verdict, OVERRIDE_HEADERS};
+
+fn table(src: &str) -> RuleTable {
+    RuleTable::from_toml(src)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .table
+}
+
+fn who(sub: &str, roles: &[&str], scopes: &[&str]) -> Principal {
+    Principal {
+        sub: sub.into(),
+        roles: roles.iter().map(|s| s.to_string()).collect(),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn verdict(t: &RuleTable, m: &str, path: &str, p: Option<&Principal>) -> (Verdict, &'static str) {
+    let d = t.decide(
+        &Method::parse(m).unwrap(),
+        &normalize_path(path).unwrap(),
+        p,
+    );
+    (d.verdict, d.reason.code())
+}
+
+const F: Verdict = Verdict::Forbidden {
+    insufficient_scope: false,
+};
+const FS: Verdict = Verdict::Forbidden {
+    insufficient_scope: true,
+};
+
+#[test]
+fn deny_is_403_for_everyone() {
+    let t = table("[[rule]]\npath = \"/internal/**\"\nallow = \"deny\"\n[[rule]]\npath = \"/**\"\nallow = \"public\"\n");
+    assert_eq!(verdict(&t, "GET", "/internal/x", None), (F, "deny_rule"));
+    assert_eq!(
+        verdict(&t, "GET", "/internal", Some(&who("a", &["admin"], &[]))),
+        (F, "deny_rule")
+    );
+    assert_eq!(
+        verdict(&t, "GET", "/other", None),
+        (Verdict::Allow, "public_rule")
+    );
+}
+
+#[test]
+fn no_rule_matched_is_401_or_403() {
+    let t = table("[[rule]]\npath = \"/a\"\nmethods = [\"GET\"]\n");
+    assert_eq!(
+        verdict(&t, "GET", "/b", None),
+        (Verdict::Unauthenticated, "no_rule_matched")
+    );
+    assert_eq!(
+        verdict(&t, "GET", "/b", Some(&who("u", &[], &[]))),
+        (F, "no_rule_matched")
+    );
+    let d = t.decide(&Method::Post, &normalize_path("/a").unwrap(), None);
+    assert_eq!((d.rule, d.reason), (None, Reason::NoRuleMatched));
+}
+
+#[test]
+fn head_and_options_are_their_own_methods() {
+    let t = table("[[rule]]\npath = \"/r\"\nmethods = [\"GET\"]\nallow = \"public\"\n[[rule]]\npath = \"/**\"\n");
+    assert_eq!(verdict(&t, "GET", "/r", None).0, Verdict::Allow);
+    assert_eq!(verdict(&t, "HEAD", "/r", None).0, Verdict::Unauthenticated);
+    assert_eq!(
+        verdict(&t, "OPTIONS", "/r", None).0,
+        Verdict::Unauthenticated
+    );
+    // Method names are case-sensitive: "get" is an extension method.
+    assert_eq!(verdict(&t, "get", "/r", None).0, Verdict::Unauthenticated);
+}
+
+#[test]
+fn role_and_scope_conditions() {
+    let t = table(
+        "[[rule]]\npath = \"/all\"\nroles_all = [\"a\", \"b\"]\n\
+         [[rule]]\npath = \"/scopes\"\nscopes_all = [\"r\", \"w\"]\n\
+         [[rule]]\npath = \"/mixed\"\nroles_any = [\"a\"]\nscopes_any = [\"s\"]\n\
+         [[rule]]\npath = \"/alt\"\nany_of = [{ roles_any = [\"x\"] }, { scopes_any = [\"y\"] }]\n",
+    );
+    assert_eq!(
+        verdict(&t, "GET", "/all", Some(&who("u", &["a"], &[]))),
+        (F, "missing_role")
+    );
+    assert_eq!(
+        verdict(&t, "GET", "/all", Some(&who("u", &["b", "a"], &[]))).0,
+        Verdict::Allow
+    );
+    assert_eq!(
+        verdict(&t, "GET", "/scopes", Some(&who("u", &[], &["r"]))),
+        (FS, "missing_scope")
+    );
+    assert_eq!(
+        verdict(&t, "GET", "/scopes", Some(&who("u", &[], &["w", "r"]))).0,
+        Verdict::Allow
+    );
+    // Roles are checked first, and comparisons are exact.
+    assert_eq!(
+        verdict(&t, "GET", "/mixed", Some(&who("u", &["A"], &["s"]))),
+        (F, "missing_role")
+    );
+    assert_eq!(
+        verdict(&t, "GET", "/mixed", Some(&who("u", &["a"], &["S"]))),
+        (FS, "missing_scope")
+    );
+    assert_eq!(
+        verdict(&t, "GET", "/mixed", Some(&who("u", &["a"], &["s"]))).0,
+        Verdict::Allow
+    );
+    // any_of: more scope would have helped, so insufficient_scope is flagged.
+    assert_eq!(
+        verdict(&t, "GET", "/alt", Some(&who("u", &[], &[]))),
+        (FS, "no_alternative_met")
+    );
+    assert_eq!(
+        verdict(&t, "GET", "/alt", Some(&who("u", &[], &["y"]))).0,
+        Verdict::Allow
+    );
+}
+
+#[test]
+fn owner_uses_the_decoded_segment() {
+    let t = table("[[rule]]\npath = \"/u/{id}/**\"\nowner = \"id\"\n");
+    let bob = who("bob smith", &[], &[]);
+    assert_eq!(
+        verdict(&t, "GET", "/u/bob%20smith/files", Some(&bob)).0,
+        Verdict::Allow
+    );
+    assert_eq!(
+        verdict(&t, "GET", "/u/bob%20smith", Some(&bob)).0,
+        Verdict::Allow
+    );
+    assert_eq!(
+        verdict(&t, "GET", "/u/bob/files", Some(&bob)),
+        (F, "not_owner")
+    );
+}
+
+#[test]
+fn case_sensitive_tables() {
+    let src = "case_sensitive = true\n[[rule]]\npath = \"/Admin/**\"\nallow = \"deny\"\n[[rule]]\npath = \"/**\"\nallow = \"public\"\n";
+    let t = table(src);
+    assert!(t.case_sensitive());
+    assert_eq!(verdict(&t, "GET", "/Admin/x", None).0, F);
+    assert_eq!(verdict(&t, "GET", "/%41dmin/x", None).0, F);
+    assert_eq!(verdict(&t, "GET", "/admin/x", None).0, Verdict::Allow);
+}
+
+#[test]
+fn decision_names_the_rule() {
+    let t = table("[[rule]]\nname = \"first\"\npath = \"/a\"\n[[rule]]\npath = \"/**\"\n");
+    let d = t.decide(&Method::Get, &normalize_path("/a").unwrap(), None);
+    let r = d.rule.unwrap();
+    assert_eq!((r.index, r.name.as_deref()), (1, Some("first")));
+    assert_eq!(r.to_string(), "rule 1 (\"first\")");
+    assert_eq!(d.verdict.status(), Some(401));
+}
+
+#[test]
+fn override_headers_are_lowercase_and_complete() {
+    for h in [
+        "x-original-url",
+        "x-rewrite-url",
+        "x-http-method-override",
+        "x-http-method",
+        "x-method-override",
+        "x-forwarded-uri",
+        "x-forwarded-prefix",
+    ] {
+        assert!(OVERRIDE_HEADERS.contains(&h), "{h}");
+    }
+    assert!(OVERRIDE_HEADERS
+        .iter()
+        .all(|h| h.bytes().all(|b| !b.is_ascii_uppercase())));
+}

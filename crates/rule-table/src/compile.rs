@@ -133,12 +133,12 @@ impl RuleTable {
         let mut warnings = Vec::new();
         // Shadowing is only meaningful when every rule compiled (indices line up).
         if all_ok {
-            check_shadowing(&rules, &mut errors, &mut warnings);
+            crate::lint::check_shadowing(&rules, &mut errors, &mut warnings);
         }
         if !errors.is_empty() {
             return Err(TableErrors::new(errors));
         }
-        check_names_and_default(&rules, &mut warnings);
+        crate::lint::check_names_and_default(&rules, &mut warnings);
         Ok(Compiled {
             table: RuleTable {
                 rules,
@@ -376,59 +376,5 @@ fn compile_conditions(
         scopes_any: c_scopes_any,
         scopes_all: c_scopes_all,
         owner,
-    }
-}
-
-fn check_shadowing(rules: &[Rule], errors: &mut Vec<TableError>, warnings: &mut Vec<Warning>) {
-    for (j, later) in rules.iter().enumerate() {
-        let earlier = rules.get(..j).unwrap_or(&[]);
-        let covering = earlier.iter().filter(|e| e.pattern.covers(&later.pattern));
-        let mut partly: Vec<&Rule> = Vec::new();
-        for e in covering {
-            if e.methods.covers(later.methods) {
-                let kind = K::Shadowed(e.rref.clone());
-                errors.push(TableError::new(Some(later.rref.clone()), kind));
-                partly.clear();
-                break;
-            }
-            if e.methods.intersects(later.methods) {
-                partly.push(e);
-            }
-        }
-        for e in partly {
-            let msg = format!(
-                "is partly shadowed: for {} the earlier {} (path {:?}) decides first; narrow this rule's methods or move it up",
-                e.methods.intersection(later.methods).describe(),
-                e.rref,
-                e.pattern.source(),
-            );
-            warnings.push(Warning::new(
-                Some(later.rref.clone()),
-                "partly_shadowed",
-                msg,
-            ));
-        }
-    }
-}
-
-fn check_names_and_default(rules: &[Rule], warnings: &mut Vec<Warning>) {
-    for (j, r) in rules.iter().enumerate() {
-        let Some(name) = &r.rref.name else { continue };
-        let earlier = rules.get(..j).unwrap_or(&[]);
-        if let Some(first) = earlier.iter().find(|e| e.rref.name.as_ref() == Some(name)) {
-            let msg = format!(
-                "has the same name as rule {}; give rules distinct names so logs are unambiguous",
-                first.rref.index
-            );
-            warnings.push(Warning::new(Some(r.rref.clone()), "duplicate_name", msg));
-        }
-    }
-    let catch_all = Pattern::parse("/**", false).ok();
-    let has_default = rules.iter().any(|r| {
-        r.methods == MethodSet::Any && catch_all.as_ref().is_some_and(|c| r.pattern.covers(c))
-    });
-    if !has_default {
-        let msg = "has no final catch-all rule (path = \"/**\"); requests no rule matches are denied (401 anonymous, 403 authenticated)".to_owned();
-        warnings.push(Warning::new(None, "no_catch_all", msg));
     }
 }

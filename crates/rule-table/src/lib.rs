@@ -5,6 +5,7 @@ mod compile;
 mod decide;
 mod error;
 mod explain;
+mod lint;
 mod method;
 mod path;
 mod pattern;

@@ -21,6 +21,9 @@ pub(crate) enum Seg {
 pub(crate) struct Pattern {
     source: Box<str>,
     segs: Vec<Seg>,
+    /// Segments before a final `**` (all of them if there is none).
+    fixed: usize,
+    has_rest: bool,
     case_sensitive: bool,
 }
 
@@ -150,8 +153,11 @@ impl Pattern {
             }
         }
         if problems.is_empty() {
+            let has_rest = matches!(segs.last(), Some(Seg::Rest));
             Ok(Pattern {
                 source: src.into(),
+                fixed: segs.len().saturating_sub(usize::from(has_rest)),
+                has_rest,
                 segs,
                 case_sensitive,
             })
@@ -175,10 +181,9 @@ impl Pattern {
 
     /// Whether the (normalized, decoded) request path matches.
     pub(crate) fn matches(&self, path: &NormalizedPath) -> bool {
+        // Length bounds first: most rules are rejected here without touching text.
         let n = path.segment_count();
-        let has_rest = matches!(self.segs.last(), Some(Seg::Rest));
-        let fixed = self.segs.len() - usize::from(has_rest);
-        if n < fixed || (!has_rest && n != fixed) {
+        if n < self.fixed || (!self.has_rest && n != self.fixed) {
             return false;
         }
         self.segs.iter().zip(path.segments()).all(|(p, s)| match p {

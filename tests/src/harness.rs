@@ -109,11 +109,101 @@ impl Harness {
         }
     }
 
+    /// `Ok` if `response` is the uniform invalid-token rejection — 401, `WWW-Authenticate:
+    /// Bearer … error="invalid_token"`, JSON body `{"error":"invalid_token"}` — and its request
+    /// never reached the origin.
+    pub fn check_invalid_token(&self, response: &Response) -> Result<(), String> {
+        let challenge = response.header("www-authenticate").unwrap_or("");
+        let problems = [
+            (
+                response.status != 401,
+                format!("status {}", response.status),
+            ),
+            (
+                !challenge.starts_with("Bearer") || !challenge.contains(r#"error="invalid_token""#),
+                format!("WWW-Authenticate {challenge:?}"),
+            ),
+            (
+                response.json()["error"] != "invalid_token",
+                format!("body {:?}", response.text()),
+            ),
+            (
+                !self.seen(response).is_empty(),
+                "the origin was reached".to_string(),
+            ),
+        ];
+        let wrong: Vec<String> = problems
+            .into_iter()
+            .filter(|(bad, _)| *bad)
+            .map(|(_, what)| what)
+            .collect();
+        if wrong.is_empty() {
+            Ok(())
+        } else {
+            Err(wrong.join("; "))
+        }
+    }
+
+    /// Panics (with the Workers' log) unless [`check_invalid_token`](Self::check_invalid_token) holds.
+    pub fn assert_invalid_token(&self, response: &Response) {
+        if let Err(e) = self.check_invalid_token(response) {
+            panic!(
+                "expected an invalid_token rejection: {e}\n{}",
+                self.log_tail()
+            );
+        }
+    }
+
+    /// Panics (with the body and the Workers' log) unless the status is `status`.
+    pub fn assert_status(&self, response: &Response, status: u16) {
+        if response.status != status {
+            panic!(
+                "expected status {status}, got {}: {}\n{}",
+                response.status,
+                response.text(),
+                self.log_tail()
+            );
+        }
+    }
+
     /// The last 40 lines the Workers printed, for failure messages.
     pub fn log_tail(&self) -> String {
         let log = self.stack.log();
         let lines: Vec<&str> = log.lines().collect();
         let start = lines.len().saturating_sub(40);
         format!("--- Workers' log (tail) ---\n{}", lines[start..].join("\n"))
+    }
+}
+
+/// Runs `check` on every case, several at a time, and panics listing every case that failed
+/// (by its `Debug` form), so one run shows all broken cases rather than the first.
+pub fn check_all<T: std::fmt::Debug + Sync>(
+    cases: &[T],
+    check: impl Fn(&T) -> Result<(), String> + Sync,
+) {
+    const AT_ONCE: usize = 6;
+    let mut failures = Vec::new();
+    for batch in cases.chunks(AT_ONCE) {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = batch
+                .iter()
+                .map(|case| (case, s.spawn(|| check(case))))
+                .collect();
+            for (case, handle) in handles {
+                match handle.join() {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => failures.push(format!("{case:?}: {e}")),
+                    Err(_) => failures.push(format!("{case:?}: panicked")),
+                }
+            }
+        });
+    }
+    if !failures.is_empty() {
+        panic!(
+            "{} of {} cases failed:\n  {}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n  ")
+        );
     }
 }

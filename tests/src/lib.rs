@@ -11,7 +11,7 @@ mod server;
 pub mod stack;
 mod wire;
 
-pub use harness::Harness;
+pub use harness::{check_all, Harness};
 pub use http::{Request, Response};
 pub use idp::{IdentityProvider, JwksMode};
 pub use keys::{Alg, Key};

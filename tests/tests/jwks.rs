@@ -1,0 +1,160 @@
+//! The key set in the real runtime: rotation, a kid flood, outages after a good fetch, and an
+//! identity provider that was never reachable. Each test owns its stack, because each drives
+//! the identity provider (and the Worker's per-isolate cache) through its own history.
+
+use e2e::{keys, Alg, Harness, JwksMode};
+use serde_json::json;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+/// A little more than the 1 s minimum cooldown (and than the first backoff, < 1 s), so the next
+/// unknown kid may fetch again.
+const PAST_COOLDOWN: Duration = Duration::from_millis(1300);
+
+fn unknown_kid_token(h: &Harness) -> String {
+    h.idp.mint_with_header(
+        json!({"alg": "ES256", "typ": "JWT", "kid": keys::random_id()}),
+        h.idp.standard_claims("user", &["user"]),
+    )
+}
+
+fn status(h: &Harness, token: &str) -> u16 {
+    h.get("/hello").bearer(token).send().status
+}
+
+/// Rotation, then every outage kind after a good fetch, on one stack with a 1 s cooldown and a
+/// 1 s fetch timeout. An outage is only observable when the Worker actually refetches, so each
+/// one is triggered with an unknown kid, and the test checks that the fetch was attempted.
+#[test]
+fn rotation_and_outages_after_a_good_fetch() {
+    let h = Harness::start_with(|c, _| {
+        c.auth_var("JWKS_COOLDOWN_SECONDS", "1")
+            .auth_var("JWKS_TIMEOUT_MS", "1000")
+    });
+    let old = h.token("user", &["user"]);
+    let r = h.get("/hello").bearer(&old).send();
+    h.assert_status(&r, 200);
+    let fetched = h.idp.hits();
+    assert!(fetched >= 1, "the first token fetched the JWKS");
+
+    // Rotation: the new kid is accepted on its first request; the old one while still listed.
+    sleep(PAST_COOLDOWN);
+    let old_kid = h.idp.key(Alg::Es256).kid().to_string();
+    h.idp.rotate(Alg::Es256);
+    let new = h.token("user", &["user"]);
+    h.assert_status(&h.get("/hello").bearer(&new).send(), 200);
+    h.assert_status(&h.get("/hello").bearer(&old).send(), 200);
+    assert_eq!(h.idp.hits(), fetched + 1, "one refetch for the new kid");
+    // Retired: after the next refetch the old kid is gone.
+    h.idp.retire(&old_kid);
+    sleep(PAST_COOLDOWN);
+    h.assert_invalid_token(&h.get("/hello").bearer(&unknown_kid_token(&h)).send());
+    assert_eq!(h.idp.hits(), fetched + 2);
+    h.assert_invalid_token(&h.get("/hello").bearer(&old).send());
+    h.assert_status(&h.get("/hello").bearer(&new).send(), 200);
+
+    let outages = [
+        JwksMode::Status500,
+        JwksMode::Garbage,
+        JwksMode::Slow(Duration::from_secs(3)),
+        JwksMode::Down,
+    ];
+    for mode in outages {
+        sleep(PAST_COOLDOWN);
+        h.idp.set_mode(mode);
+        let before = h.idp.hits();
+        let started = Instant::now();
+        let r = h.get("/hello").bearer(&unknown_kid_token(&h)).send();
+        let took = started.elapsed();
+        h.assert_invalid_token(&r);
+        assert_eq!(
+            h.idp.hits(),
+            before + 1,
+            "{mode:?}: the refetch was attempted"
+        );
+        assert!(
+            took < Duration::from_secs(3),
+            "{mode:?}: the failed refetch took {took:?} (JWKS_TIMEOUT_MS is 1000)"
+        );
+        // The last good key set still verifies valid tokens.
+        let r = h.get("/hello").bearer(&new).send();
+        assert_eq!(r.status, 200, "{mode:?}: {}\n{}", r.text(), h.log_tail());
+        assert_eq!(h.seen_once(&r).header("x-user-id"), Some("user"));
+
+        // Recover, and let a successful refetch reset the backoff before the next outage.
+        h.idp.set_mode(JwksMode::Normal);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let after = h.idp.hits();
+        while h.idp.hits() == after {
+            assert!(
+                Instant::now() < deadline,
+                "{mode:?}: no refetch after recovery"
+            );
+            sleep(PAST_COOLDOWN);
+            assert_ne!(status(&h, &unknown_kid_token(&h)), 200);
+        }
+    }
+}
+
+/// Never fetched: 503 with Retry-After, nothing forwarded. Then the IdP recovers, and a flood
+/// of unknown kids costs at most one extra fetch per cooldown.
+#[test]
+fn jwks_down_from_the_start_then_recovery_then_a_kid_flood() {
+    let h = Harness::start_with(|c, idp| {
+        idp.set_mode(JwksMode::Down);
+        c.auth_var("JWKS_COOLDOWN_SECONDS", "30")
+            .auth_var("JWKS_TIMEOUT_MS", "1000")
+    });
+    let token = h.token("user", &["user"]);
+    let r = h.get("/hello").bearer(&token).send();
+    h.assert_status(&r, 503);
+    assert_eq!(r.json()["error"], "jwks_unavailable");
+    let retry_after: u64 = r
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no numeric Retry-After: {:?}", r.headers));
+    assert!(
+        (1..=300).contains(&retry_after),
+        "Retry-After {retry_after}"
+    );
+    h.assert_not_forwarded(&r);
+    // Anonymous requests to public routes do not need keys.
+    h.assert_status(&h.get("/health").send(), 200);
+
+    h.idp.set_mode(JwksMode::Normal);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = h.get("/hello").bearer(&token).send();
+        if r.status == 200 {
+            break;
+        }
+        assert_eq!(r.status, 503, "while recovering: {}", r.text());
+        h.assert_not_forwarded(&r);
+        assert!(Instant::now() < deadline, "the Worker never recovered");
+        sleep(Duration::from_millis(500));
+    }
+
+    // The flood: 200 tokens with random kids, 8 at a time.
+    let before = h.idp.hits();
+    let started = Instant::now();
+    let tokens: Vec<String> = (0..200).map(|_| unknown_kid_token(&h)).collect();
+    std::thread::scope(|s| {
+        for chunk in tokens.chunks(25) {
+            let h = &h;
+            s.spawn(move || {
+                for t in chunk {
+                    h.assert_invalid_token(&h.get("/hello").bearer(t).send());
+                }
+            });
+        }
+    });
+    let cooldowns = started.elapsed().as_secs() / 30 + 1;
+    let extra = h.idp.hits() - before;
+    assert!(
+        extra as u64 <= cooldowns,
+        "{extra} JWKS fetches for a 200-kid flood over {:?} (cooldown 30 s)",
+        started.elapsed()
+    );
+    // Valid tokens keep working throughout.
+    h.assert_status(&h.get("/hello").bearer(&token).send(), 200);
+}

@@ -39,19 +39,34 @@ fn cases() -> Vec<Case> {
     let rsa = rsa_jwk(&rsa_key(), None);
     let s = |v: &Value, k: &str| v[k].as_str().unwrap().to_owned();
     [
-        (Algorithm::Es256, jsonwebtoken::Algorithm::ES256,
-            jsonwebtoken::DecodingKey::from_ec_components(&s(&p256, "x"), &s(&p256, "y")).unwrap()),
-        (Algorithm::EdDsa, jsonwebtoken::Algorithm::EdDSA,
-            jsonwebtoken::DecodingKey::from_ed_components(&s(&ed, "x")).unwrap()),
-        (Algorithm::Rs256, jsonwebtoken::Algorithm::RS256,
-            jsonwebtoken::DecodingKey::from_rsa_components(&s(&rsa, "n"), &s(&rsa, "e")).unwrap()),
+        (
+            Algorithm::Es256,
+            jsonwebtoken::Algorithm::ES256,
+            jsonwebtoken::DecodingKey::from_ec_components(&s(&p256, "x"), &s(&p256, "y")).unwrap(),
+        ),
+        (
+            Algorithm::EdDsa,
+            jsonwebtoken::Algorithm::EdDSA,
+            jsonwebtoken::DecodingKey::from_ed_components(&s(&ed, "x")).unwrap(),
+        ),
+        (
+            Algorithm::Rs256,
+            jsonwebtoken::Algorithm::RS256,
+            jsonwebtoken::DecodingKey::from_rsa_components(&s(&rsa, "n"), &s(&rsa, "e")).unwrap(),
+        ),
     ]
     .into_iter()
     .map(|(alg, jwt_alg, key)| {
         let mut validation = jsonwebtoken::Validation::new(jwt_alg);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
-        Case { alg, token: token(alg, &claims), set: set.clone(), key, validation }
+        Case {
+            alg,
+            token: token(alg, &claims),
+            set: set.clone(),
+            key,
+            validation,
+        }
     })
     .collect()
 }
@@ -92,7 +107,11 @@ fn print_ratios() {
     for case in cases() {
         let a = per_op(|| ours(&case), Duration::from_millis(500));
         let b = per_op(|| theirs(&case), Duration::from_millis(500));
-        println!("  {:6} jose-jwt {a:9.1}  jsonwebtoken {b:9.1}  ratio {:.2}", case.alg.as_str(), a / b);
+        println!(
+            "  {:6} jose-jwt {a:9.1}  jsonwebtoken {b:9.1}  ratio {:.2}",
+            case.alg.as_str(),
+            a / b
+        );
     }
 }
 

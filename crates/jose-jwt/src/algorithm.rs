@@ -133,7 +133,11 @@ mod tests {
     #[test]
     fn none_and_hmac_are_never_representable() {
         for name in ["none", "None", "NONE", "HS256", "HS384", "HS512"] {
-            assert_eq!(name.parse::<Algorithm>(), Err(Error::AlgNotAllowed), "{name}");
+            assert_eq!(
+                name.parse::<Algorithm>(),
+                Err(Error::AlgNotAllowed),
+                "{name}"
+            );
         }
         for name in ["es256", "ES512", "RS1", "", "EdDSA "] {
             assert!(matches!(

@@ -202,7 +202,7 @@ fn numeric_date(name: &'static str, value: &Value) -> Result<i64, Error> {
     // u64 beyond i64::MAX, or a float.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
     match n.as_f64() {
-        Some(f) if n.as_u64().is_none() && f.is_finite() && f >= -LIMIT && f < LIMIT => {
+        Some(f) if n.as_u64().is_none() && (-LIMIT..LIMIT).contains(&f) => {
             #[allow(clippy::cast_possible_truncation)] // range checked just above
             Ok(f.floor() as i64)
         }
@@ -220,8 +220,8 @@ mod tests {
 
     #[test]
     fn reads_registered_claims() {
-        let c = claims(r#"{"exp":10,"nbf":1.9,"iat":2,"iss":"i","sub":"s","aud":["a","b"]}"#)
-            .unwrap();
+        let c =
+            claims(r#"{"exp":10,"nbf":1.9,"iat":2,"iss":"i","sub":"s","aud":["a","b"]}"#).unwrap();
         assert_eq!((c.exp(), c.nbf(), c.iat()), (10, Some(1), Some(2)));
         assert_eq!((c.iss(), c.sub()), (Some("i"), Some("s")));
         assert_eq!(c.audiences(), ["a", "b"]);
@@ -243,7 +243,10 @@ mod tests {
                 "{doc}"
             );
         }
-        assert!(matches!(claims(r#"{"exp":1e400}"#), Err(Error::JwtInvalid { .. })));
+        assert!(matches!(
+            claims(r#"{"exp":1e400}"#),
+            Err(Error::JwtInvalid { .. })
+        ));
     }
 
     #[test]
@@ -264,7 +267,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.get("a.b").unwrap(), "exact");
         assert_eq!(c.string_list("a.c.d").unwrap(), Some(vec!["x".to_owned()]));
-        assert_eq!(c.string_list("cognito:groups").unwrap(), Some(vec!["g".to_owned()]));
+        assert_eq!(
+            c.string_list("cognito:groups").unwrap(),
+            Some(vec!["g".to_owned()])
+        );
         assert_eq!(c.string_list("missing.path").unwrap(), None);
         assert!(c.string_list("a").is_err());
         assert!(c.string_list("exp").is_err());

@@ -147,7 +147,9 @@ impl fmt::Display for Error {
             Error::JwkInvalid { reason } => write!(f, "invalid key: {reason}"),
             Error::JwksInvalid { reason } => write!(f, "invalid key set: {reason}"),
             Error::InvalidOptions { reason } => write!(f, "invalid verification options: {reason}"),
-            Error::VerifierFailed { reason } => write!(f, "signature check could not run: {reason}"),
+            Error::VerifierFailed { reason } => {
+                write!(f, "signature check could not run: {reason}")
+            }
         }
     }
 }

@@ -96,6 +96,8 @@ fn optional_string(
     match map.get(name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(Error::jws("a header parameter (kid, typ or cty) is not a string")),
+        Some(_) => Err(Error::jws(
+            "a header parameter (kid, typ or cty) is not a string",
+        )),
     }
 }

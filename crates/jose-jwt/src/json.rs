@@ -22,9 +22,7 @@ pub(crate) enum JsonError {
 /// Parses `bytes` as one JSON value, rejecting duplicate member names.
 pub(crate) fn parse_strict(bytes: &[u8]) -> Result<Value, JsonError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = StrictValue
-        .deserialize(&mut de)
-        .map_err(|e| classify(&e))?;
+    let value = StrictValue.deserialize(&mut de).map_err(|e| classify(&e))?;
     de.end().map_err(|_| JsonError::Syntax)?;
     Ok(value)
 }

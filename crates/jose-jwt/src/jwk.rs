@@ -67,7 +67,11 @@ impl Jwk {
             "EC" => key_material::parse_ec(map)?,
             "OKP" => key_material::parse_okp(map)?,
             "RSA" => key_material::parse_rsa(map)?,
-            _ => return Err(Error::NotSupported { what: "key type (kty)" }),
+            _ => {
+                return Err(Error::NotSupported {
+                    what: "key type (kty)",
+                })
+            }
         };
         let kid = match map.get("kid") {
             None => None,
@@ -90,7 +94,11 @@ impl Jwk {
         match map.get("use") {
             None => {}
             Some(Value::String(s)) if s == "sig" => {}
-            Some(_) => return Err(Error::jwk("use is not \"sig\"; the key is not for signatures")),
+            Some(_) => {
+                return Err(Error::jwk(
+                    "use is not \"sig\"; the key is not for signatures",
+                ))
+            }
         }
         if let Some(ops) = map.get("key_ops") {
             check_key_ops(ops)?;

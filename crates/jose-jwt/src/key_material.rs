@@ -97,7 +97,9 @@ fn member(map: &Map<String, Value>, name: &str) -> Result<(String, Vec<u8>), Err
             None => Err(Error::jwk("a key member is not canonical base64url")),
         },
         Some(_) => Err(Error::jwk("a key member is not a string")),
-        None => Err(Error::jwk("a required key member (x, y, n or e) is missing")),
+        None => Err(Error::jwk(
+            "a required key member (x, y, n or e) is missing",
+        )),
     }
 }
 
@@ -120,7 +122,9 @@ pub(crate) fn parse_ec(map: &Map<String, Value>) -> Result<KeyMaterial, Error> {
     let (y, yb) = member(map, "y")?;
     // RFC 7518 §6.2.1.2: coordinates are full-length, left-padded.
     if xb.len() != len || yb.len() != len {
-        return Err(Error::jwk("EC coordinates have the wrong length for the curve"));
+        return Err(Error::jwk(
+            "EC coordinates have the wrong length for the curve",
+        ));
     }
     let mut sec1 = Vec::with_capacity(1 + 2 * len);
     sec1.push(0x04);

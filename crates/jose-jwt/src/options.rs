@@ -29,8 +29,11 @@ impl VerificationOptions {
     /// clock skew (like `jose`; pass e.g. 60 with
     /// [`with_clock_skew_seconds`](Self::with_clock_skew_seconds)), no `typ`
     /// requirement, no max age, 8 KiB maximum token size.
-    pub fn new<I, A, S, T>(issuers: I, audiences: A, algorithms: impl IntoIterator<Item = Algorithm>)
-        -> Result<Self, Error>
+    pub fn new<I, A, S, T>(
+        issuers: I,
+        audiences: A,
+        algorithms: impl IntoIterator<Item = Algorithm>,
+    ) -> Result<Self, Error>
     where
         I: IntoIterator<Item = S>,
         A: IntoIterator<Item = T>,

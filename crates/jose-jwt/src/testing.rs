@@ -277,10 +277,38 @@ macro_rules! vector_file {
 /// without a file system can run them too).
 pub fn vector_files() -> [VectorFile; 5] {
     [
-        vector_file!("ecdsa_secp256r1_sha256_p1363_test.json", Algorithm::Es256, 173, 89, 0, 0),
-        vector_file!("ecdsa_secp384r1_sha384_p1363_test.json", Algorithm::Es384, 193, 87, 0, 0),
+        vector_file!(
+            "ecdsa_secp256r1_sha256_p1363_test.json",
+            Algorithm::Es256,
+            173,
+            89,
+            0,
+            0
+        ),
+        vector_file!(
+            "ecdsa_secp384r1_sha384_p1363_test.json",
+            Algorithm::Es384,
+            193,
+            87,
+            0,
+            0
+        ),
         vector_file!("ed25519_test.json", Algorithm::EdDsa, 88, 63, 0, 0),
-        vector_file!("rsa_signature_2048_sha256_test.json", Algorithm::Rs256, 9, 249, 1, 2),
-        vector_file!("rsa_pss_2048_sha256_mgf1_32_test.json", Algorithm::Ps256, 63, 45, 0, 0),
+        vector_file!(
+            "rsa_signature_2048_sha256_test.json",
+            Algorithm::Rs256,
+            9,
+            249,
+            1,
+            2
+        ),
+        vector_file!(
+            "rsa_pss_2048_sha256_mgf1_32_test.json",
+            Algorithm::Ps256,
+            63,
+            45,
+            0,
+            0
+        ),
     ]
 }

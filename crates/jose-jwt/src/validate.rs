@@ -58,7 +58,10 @@ pub(crate) fn validate(
     }
     if let Some(max_age) = opts.max_age_seconds() {
         let Some(iat) = claims.iat() else {
-            return Err(Error::claim("iat", "missing (a maximum token age is configured)"));
+            return Err(Error::claim(
+                "iat",
+                "missing (a maximum token age is configured)",
+            ));
         };
         let max_age = i64::try_from(max_age).unwrap_or(i64::MAX);
         if iat.saturating_add(max_age) < earliest {

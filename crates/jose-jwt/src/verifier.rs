@@ -91,15 +91,21 @@ impl SignatureVerifier for RustCryptoVerifier {
                         signature,
                     ),
                     // RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash.
-                    Algorithm::Ps256 => {
-                        key.verify(Pss::new::<Sha256>(), &Sha256::digest(signing_input), signature)
-                    }
-                    Algorithm::Ps384 => {
-                        key.verify(Pss::new::<Sha384>(), &Sha384::digest(signing_input), signature)
-                    }
-                    Algorithm::Ps512 => {
-                        key.verify(Pss::new::<Sha512>(), &Sha512::digest(signing_input), signature)
-                    }
+                    Algorithm::Ps256 => key.verify(
+                        Pss::new::<Sha256>(),
+                        &Sha256::digest(signing_input),
+                        signature,
+                    ),
+                    Algorithm::Ps384 => key.verify(
+                        Pss::new::<Sha384>(),
+                        &Sha384::digest(signing_input),
+                        signature,
+                    ),
+                    Algorithm::Ps512 => key.verify(
+                        Pss::new::<Sha512>(),
+                        &Sha512::digest(signing_input),
+                        signature,
+                    ),
                     Algorithm::Es256 | Algorithm::Es384 | Algorithm::EdDsa => {
                         return Err(Error::NoMatchingKey)
                     }
@@ -140,7 +146,9 @@ pub(crate) fn check_signature_shape(alg: Algorithm, sig: &[u8]) -> Result<(), Er
     if ok {
         Ok(())
     } else {
-        Err(Error::jws("signature has the wrong shape for its algorithm"))
+        Err(Error::jws(
+            "signature has the wrong shape for its algorithm",
+        ))
     }
 }
 

@@ -1,5 +1,10 @@
 //! One named test per attack class.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -24,7 +29,11 @@ fn payload() -> Vec<u8> {
 #[test]
 fn alg_none_with_empty_signature_is_refused() {
     for alg in ["none", "None", "NONE", "nOnE"] {
-        let token = format!("{}.{}.", b64(format!(r#"{{"alg":"{alg}"}}"#)), b64(payload()));
+        let token = format!(
+            "{}.{}.",
+            b64(format!(r#"{{"alg":"{alg}"}}"#)),
+            b64(payload())
+        );
         let err = verify(&token, &standard_jwks(), &options(), NOW).unwrap_err();
         assert_eq!(err, Error::AlgNotAllowed, "{alg}");
         assert_eq!(err.code(), "ERR_JOSE_ALG_NOT_ALLOWED");
@@ -41,7 +50,11 @@ fn hs256_signed_with_the_rsa_public_key_is_refused() {
     .unwrap();
     let n_bytes = unb64(rsa_jwk(&rsa_key(), None)["n"].as_str().unwrap());
     for secret in [public_pem.as_bytes(), &n_bytes[..]] {
-        let input = format!("{}.{}", b64(r#"{"alg":"HS256","kid":"rsa"}"#), b64(payload()));
+        let input = format!(
+            "{}.{}",
+            b64(r#"{"alg":"HS256","kid":"rsa"}"#),
+            b64(payload())
+        );
         let token = format!("{input}.{}", b64(hmac_sha256(secret, input.as_bytes())));
         assert_eq!(
             verify(&token, &standard_jwks(), &options(), NOW).unwrap_err(),
@@ -91,10 +104,11 @@ fn embedded_jwk_jku_x5u_x5c_headers_are_ignored() {
         "x5c": ["MIIBszCCAVmgAwIBAgIU"],
     }));
     let input = format!("{}.{}", b64(&header), b64(payload()));
-    let sig: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(&attacker, input.as_bytes());
+    let sig: p256::ecdsa::Signature =
+        p256::ecdsa::signature::Signer::sign(&attacker, input.as_bytes());
     let forged = format!("{input}.{}", b64(sig.to_bytes()));
     // The embedded key would verify it...
-    let attacker_set = jwks(&[attacker_jwk.clone()]);
+    let attacker_set = jwks(std::slice::from_ref(&attacker_jwk));
     assert!(verify(&forged, &attacker_set, &options(), NOW).is_ok());
     // ...but only the caller's set counts.
     assert_eq!(
@@ -131,10 +145,21 @@ fn ecdsa_zero_signature_cve_2022_21449_is_refused() {
 #[test]
 fn ecdsa_r_or_s_not_below_n_is_refused() {
     let n = hex::decode(P256_N).unwrap();
-    let good = unb64(sign_raw(Algorithm::Es256, &es256_header(json!({})), &payload()).rsplit('.').next().unwrap());
+    let good = unb64(
+        sign_raw(Algorithm::Es256, &es256_header(json!({})), &payload())
+            .rsplit('.')
+            .next()
+            .unwrap(),
+    );
     let (r, s) = good.split_at(32);
     let ff = [0xffu8; 32];
-    for (r, s) in [(&n[..], s), (r, &n[..]), (&ff[..], s), (r, &ff[..]), (&n[..], &n[..])] {
+    for (r, s) in [
+        (&n[..], s),
+        (r, &n[..]),
+        (&ff[..], s),
+        (r, &ff[..]),
+        (&n[..], &n[..]),
+    ] {
         let token = es256_with_signature(&[r, s].concat());
         assert!(matches!(
             verify(&token, &standard_jwks(), &options(), NOW),
@@ -143,7 +168,13 @@ fn ecdsa_r_or_s_not_below_n_is_refused() {
     }
     // The honest signature and its high-S twin (n - s) are both in range and
     // both valid P1363 signatures (WebCrypto accepts both too).
-    assert!(verify(&es256_with_signature(&good), &standard_jwks(), &options(), NOW).is_ok());
+    assert!(verify(
+        &es256_with_signature(&good),
+        &standard_jwks(),
+        &options(),
+        NOW
+    )
+    .is_ok());
     let mut high_s = [0u8; 32];
     let mut borrow = 0i16;
     for i in (0..32).rev() {
@@ -158,12 +189,15 @@ fn ecdsa_r_or_s_not_below_n_is_refused() {
 #[test]
 fn der_encoded_ecdsa_signature_is_refused() {
     let input = format!("{}.{}", b64(es256_header(json!({}))), b64(payload()));
-    let sig: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(&p256_key(), input.as_bytes());
+    let sig: p256::ecdsa::Signature =
+        p256::ecdsa::signature::Signer::sign(&p256_key(), input.as_bytes());
     let der = sig.to_der();
     let token = format!("{input}.{}", b64(der.as_bytes()));
     assert_eq!(
         verify(&token, &standard_jwks(), &options(), NOW).unwrap_err(),
-        Error::JwsInvalid { reason: "signature has the wrong shape for its algorithm" }
+        Error::JwsInvalid {
+            reason: "signature has the wrong shape for its algorithm"
+        }
     );
 }
 
@@ -209,21 +243,36 @@ fn ed25519_small_order_public_keys_are_refused() {
         let err = jose_jwt::Jwk::from_value(&jwk).unwrap_err();
         assert!(matches!(err, Error::JwkInvalid { .. }), "{err:?}");
         let doc = json!({"keys": [jwk]}).to_string();
-        assert!(matches!(JwkSet::parse(doc.as_bytes()), Err(Error::JwksInvalid { .. })));
+        assert!(matches!(
+            JwkSet::parse(doc.as_bytes()),
+            Err(Error::JwksInvalid { .. })
+        ));
     }
 }
 
 #[test]
 fn unknown_or_empty_crit_is_refused() {
-    for crit in [json!(["exp"]), json!(["b64"]), json!(["http://example.com/x"])] {
-        let token = sign_raw(Algorithm::Es256, &es256_header(json!({ "crit": crit, "exp": 1 })), &payload());
+    for crit in [
+        json!(["exp"]),
+        json!(["b64"]),
+        json!(["http://example.com/x"]),
+    ] {
+        let token = sign_raw(
+            Algorithm::Es256,
+            &es256_header(json!({ "crit": crit, "exp": 1 })),
+            &payload(),
+        );
         assert!(matches!(
             verify(&token, &standard_jwks(), &options(), NOW),
             Err(Error::NotSupported { .. })
         ));
     }
     for crit in [json!([]), json!("exp"), json!([1])] {
-        let token = sign_raw(Algorithm::Es256, &es256_header(json!({ "crit": crit })), &payload());
+        let token = sign_raw(
+            Algorithm::Es256,
+            &es256_header(json!({ "crit": crit })),
+            &payload(),
+        );
         assert!(matches!(
             verify(&token, &standard_jwks(), &options(), NOW),
             Err(Error::JwsInvalid { .. })
@@ -234,14 +283,22 @@ fn unknown_or_empty_crit_is_refused() {
 #[test]
 fn b64_false_is_refused() {
     for b64_value in [json!(false), json!("false"), json!(0)] {
-        let token = sign_raw(Algorithm::Es256, &es256_header(json!({ "b64": b64_value })), &payload());
+        let token = sign_raw(
+            Algorithm::Es256,
+            &es256_header(json!({ "b64": b64_value })),
+            &payload(),
+        );
         assert!(matches!(
             verify(&token, &standard_jwks(), &options(), NOW),
             Err(Error::NotSupported { .. })
         ));
     }
     // b64: true is the default and harmless.
-    let token = sign_raw(Algorithm::Es256, &es256_header(json!({ "b64": true })), &payload());
+    let token = sign_raw(
+        Algorithm::Es256,
+        &es256_header(json!({ "b64": true })),
+        &payload(),
+    );
     assert!(verify(&token, &standard_jwks(), &options(), NOW).is_ok());
 }
 
@@ -250,10 +307,16 @@ fn cty_jwt_nested_token_is_not_unwrapped() {
     // The inner token is valid on its own; wrapped, it is just a non-JSON payload.
     let inner = token(Algorithm::Es256, &good_claims());
     assert!(verify(&inner, &standard_jwks(), &options(), NOW).is_ok());
-    let outer = sign_raw(Algorithm::Es256, &es256_header(json!({"cty": "JWT"})), inner.as_bytes());
+    let outer = sign_raw(
+        Algorithm::Es256,
+        &es256_header(json!({"cty": "JWT"})),
+        inner.as_bytes(),
+    );
     assert_eq!(
         verify(&outer, &standard_jwks(), &options(), NOW).unwrap_err(),
-        Error::JwtInvalid { reason: "payload is not valid JSON" }
+        Error::JwtInvalid {
+            reason: "payload is not valid JSON"
+        }
     );
 }
 
@@ -263,18 +326,28 @@ fn duplicate_alg_iss_sub_members_are_refused() {
     let token = sign_raw(Algorithm::Es256, duplicate_alg, &payload());
     assert_eq!(
         verify(&token, &standard_jwks(), &options(), NOW).unwrap_err(),
-        Error::JwsInvalid { reason: "header repeats a member name" }
+        Error::JwsInvalid {
+            reason: "header repeats a member name"
+        }
     );
     let exp = NOW + 300;
     for body in [
-        format!(r#"{{"iss":"https://evil.example/","iss":"{ISSUER}","aud":"{AUDIENCE}","exp":{exp}}}"#),
-        format!(r#"{{"iss":"{ISSUER}","sub":"alice","sub":"admin","aud":"{AUDIENCE}","exp":{exp}}}"#),
-        format!(r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","exp":{exp},"realm_access":{{"roles":["u"],"roles":["admin"]}}}}"#),
+        format!(
+            r#"{{"iss":"https://evil.example/","iss":"{ISSUER}","aud":"{AUDIENCE}","exp":{exp}}}"#
+        ),
+        format!(
+            r#"{{"iss":"{ISSUER}","sub":"alice","sub":"admin","aud":"{AUDIENCE}","exp":{exp}}}"#
+        ),
+        format!(
+            r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","exp":{exp},"realm_access":{{"roles":["u"],"roles":["admin"]}}}}"#
+        ),
     ] {
         let token = sign_raw(Algorithm::Es256, &es256_header(json!({})), body.as_bytes());
         assert_eq!(
             verify(&token, &standard_jwks(), &options(), NOW).unwrap_err(),
-            Error::JwtInvalid { reason: "payload repeats a member name" }
+            Error::JwtInvalid {
+                reason: "payload repeats a member name"
+            }
         );
     }
 }
@@ -291,19 +364,43 @@ fn oversized_tokens_are_refused_before_decoding() {
     // The limit is configurable, and a valid token just under it passes.
     let t = token(Algorithm::Es256, &good_claims());
     assert_eq!(
-        verify(&t, &standard_jwks(), &options().with_max_token_size(t.len() - 1), NOW).unwrap_err(),
+        verify(
+            &t,
+            &standard_jwks(),
+            &options().with_max_token_size(t.len() - 1),
+            NOW
+        )
+        .unwrap_err(),
         Error::TokenTooLarge
     );
-    assert!(verify(&t, &standard_jwks(), &options().with_max_token_size(t.len()), NOW).is_ok());
+    assert!(verify(
+        &t,
+        &standard_jwks(),
+        &options().with_max_token_size(t.len()),
+        NOW
+    )
+    .is_ok());
 }
 
 #[test]
 fn empty_or_non_string_audience_is_refused() {
-    for aud in [json!([]), json!(123), json!([123]), json!([AUDIENCE, 1]), json!(null), json!({})] {
+    for aud in [
+        json!([]),
+        json!(123),
+        json!([123]),
+        json!([AUDIENCE, 1]),
+        json!(null),
+        json!({}),
+    ] {
         let mut claims = good_claims();
         claims["aud"] = aud.clone();
-        let err = verify(&token(Algorithm::Es256, &claims), &standard_jwks(), &options(), NOW)
-            .unwrap_err();
+        let err = verify(
+            &token(Algorithm::Es256, &claims),
+            &standard_jwks(),
+            &options(),
+            NOW,
+        )
+        .unwrap_err();
         assert!(
             matches!(&err, Error::ClaimValidationFailed { claim, .. } if claim == "aud"),
             "{aud}: {err:?}"
@@ -325,8 +422,13 @@ fn exp_and_nbf_as_strings_or_huge_numbers_are_refused() {
     ] {
         let mut claims = good_claims();
         claims[claim] = value.clone();
-        let err = verify(&token(Algorithm::Es256, &claims), &standard_jwks(), &options(), NOW)
-            .unwrap_err();
+        let err = verify(
+            &token(Algorithm::Es256, &claims),
+            &standard_jwks(),
+            &options(),
+            NOW,
+        )
+        .unwrap_err();
         assert!(
             matches!(&err, Error::ClaimValidationFailed { claim: c, .. } if c == claim),
             "{claim}={value}: {err:?}"
@@ -335,7 +437,10 @@ fn exp_and_nbf_as_strings_or_huge_numbers_are_refused() {
     // 1e400 is not a representable JSON number: the payload is malformed.
     let body = format!(r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","exp":1e400}}"#);
     let t = sign_raw(Algorithm::Es256, &es256_header(json!({})), body.as_bytes());
-    assert!(matches!(verify(&t, &standard_jwks(), &options(), NOW), Err(Error::JwtInvalid { .. })));
+    assert!(matches!(
+        verify(&t, &standard_jwks(), &options(), NOW),
+        Err(Error::JwtInvalid { .. })
+    ));
 }
 
 #[test]
@@ -343,10 +448,28 @@ fn iat_in_the_future_is_refused() {
     let opts = options().with_clock_skew_seconds(60);
     let mut claims = good_claims();
     claims["iat"] = json!(NOW + 61);
-    let err = verify(&token(Algorithm::Es256, &claims), &standard_jwks(), &opts, NOW).unwrap_err();
-    assert_eq!(err, Error::ClaimValidationFailed { claim: "iat".into(), reason: "issued in the future" });
+    let err = verify(
+        &token(Algorithm::Es256, &claims),
+        &standard_jwks(),
+        &opts,
+        NOW,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        Error::ClaimValidationFailed {
+            claim: "iat".into(),
+            reason: "issued in the future"
+        }
+    );
     claims["iat"] = json!(NOW + 60);
-    assert!(verify(&token(Algorithm::Es256, &claims), &standard_jwks(), &opts, NOW).is_ok());
+    assert!(verify(
+        &token(Algorithm::Es256, &claims),
+        &standard_jwks(),
+        &opts,
+        NOW
+    )
+    .is_ok());
 }
 
 #[test]
@@ -365,25 +488,47 @@ fn token_for_another_key_type_than_its_alg_is_refused() {
     // Header says RS256 with the EC key's kid: no RSA key has that kid.
     let header = json!({"alg": "RS256", "kid": "es256"}).to_string();
     let t = sign_raw(Algorithm::Rs256, &header, &payload());
-    assert_eq!(verify(&t, &standard_jwks(), &options(), NOW).unwrap_err(), Error::NoMatchingKey);
+    assert_eq!(
+        verify(&t, &standard_jwks(), &options(), NOW).unwrap_err(),
+        Error::NoMatchingKey
+    );
     // Only EC keys published: an RS256 token finds nothing.
     let ec_only = jwks(&[p256_jwk(&p256_key(), None)]);
     let header = json!({"alg": "RS256"}).to_string();
     let t = sign_raw(Algorithm::Rs256, &header, &payload());
-    assert_eq!(verify(&t, &ec_only, &options(), NOW).unwrap_err(), Error::NoMatchingKey);
+    assert_eq!(
+        verify(&t, &ec_only, &options(), NOW).unwrap_err(),
+        Error::NoMatchingKey
+    );
     // A caller passing the wrong key explicitly is refused before any crypto.
     let parsed = UnverifiedToken::parse(&t, &options()).unwrap();
     assert_eq!(
-        parsed.check_signature(&ec_only.keys()[0], &RustCryptoVerifier).unwrap_err(),
+        parsed
+            .check_signature(&ec_only.keys()[0], &RustCryptoVerifier)
+            .unwrap_err(),
         Error::NoMatchingKey
     );
     // An ES256 header over an RSA signature fails on shape.
-    let t = sign_raw(Algorithm::Rs256, &json!({"alg": "ES256"}).to_string(), &payload());
-    assert!(matches!(verify(&t, &standard_jwks(), &options(), NOW), Err(Error::JwsInvalid { .. })));
+    let t = sign_raw(
+        Algorithm::Rs256,
+        &json!({"alg": "ES256"}).to_string(),
+        &payload(),
+    );
+    assert!(matches!(
+        verify(&t, &standard_jwks(), &options(), NOW),
+        Err(Error::JwsInvalid { .. })
+    ));
     // A P-384 key never serves an ES256 token.
     let p384_only = jwks(&[p384_jwk(&p384_key(), None)]);
-    let t = sign_raw(Algorithm::Es256, &json!({"alg": "ES256"}).to_string(), &payload());
-    assert_eq!(verify(&t, &p384_only, &options(), NOW).unwrap_err(), Error::NoMatchingKey);
+    let t = sign_raw(
+        Algorithm::Es256,
+        &json!({"alg": "ES256"}).to_string(),
+        &payload(),
+    );
+    assert_eq!(
+        verify(&t, &p384_only, &options(), NOW).unwrap_err(),
+        Error::NoMatchingKey
+    );
 }
 
 #[test]

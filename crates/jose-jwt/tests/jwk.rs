@@ -1,5 +1,10 @@
 //! JWK and JWK Set validation policy.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -30,12 +35,19 @@ fn ec_points_must_be_on_the_curve_with_exact_lengths() {
     let mut y = unb64(good["y"].as_str().unwrap());
     y[31] ^= 1;
     off_curve["y"] = json!(b64(&y));
-    assert_eq!(refused(&off_curve), Error::JwkInvalid { reason: "the EC point is not on the curve" });
+    assert_eq!(
+        refused(&off_curve),
+        Error::JwkInvalid {
+            reason: "the EC point is not on the curve"
+        }
+    );
     let mut short = good.clone();
     short["x"] = json!(b64(&unb64(good["x"].as_str().unwrap())[1..]));
     assert!(matches!(refused(&short), Error::JwkInvalid { .. }));
     let mut padded = good.clone();
-    padded["x"] = json!(b64([&[0u8][..], &unb64(good["x"].as_str().unwrap())].concat()));
+    padded["x"] = json!(b64(
+        [&[0u8][..], &unb64(good["x"].as_str().unwrap())].concat()
+    ));
     assert!(matches!(refused(&padded), Error::JwkInvalid { .. }));
     let mut wrong_curve = good.clone();
     wrong_curve["crv"] = json!("P-384");
@@ -50,15 +62,27 @@ fn ec_points_must_be_on_the_curve_with_exact_lengths() {
 fn rsa_keys_need_2048_to_8192_bits_and_a_sane_exponent() {
     use rsa::pkcs8::DecodePublicKey;
     use rsa::traits::PublicKeyParts;
-    let small = rsa::RsaPublicKey::from_public_key_pem(include_str!("data/rsa1024_test_pub.pem")).unwrap();
+    let small =
+        rsa::RsaPublicKey::from_public_key_pem(include_str!("data/rsa1024_test_pub.pem")).unwrap();
     let jwk = json!({"kty": "RSA", "n": b64(small.n().to_bytes_be()), "e": "AQAB"});
-    assert_eq!(refused(&jwk), Error::JwkInvalid { reason: "the RSA modulus is shorter than 2048 bits" });
+    assert_eq!(
+        refused(&jwk),
+        Error::JwkInvalid {
+            reason: "the RSA modulus is shorter than 2048 bits"
+        }
+    );
 
     let good = rsa_jwk(&rsa_key(), None);
     let mut huge = good.clone();
     huge["n"] = json!(b64([0xffu8; 1025]));
     assert!(matches!(refused(&huge), Error::JwkInvalid { .. }));
-    for e in [&[1u8][..], &[3], &[0x01, 0x00, 0x00], &[0x01, 0x00, 0x02], &[]] {
+    for e in [
+        &[1u8][..],
+        &[3],
+        &[0x01, 0x00, 0x00],
+        &[0x01, 0x00, 0x02],
+        &[],
+    ] {
         let mut jwk = good.clone();
         jwk["e"] = json!(b64(e));
         assert!(matches!(refused(&jwk), Error::JwkInvalid { .. }), "{e:?}");
@@ -67,7 +91,12 @@ fn rsa_keys_need_2048_to_8192_bits_and_a_sane_exponent() {
     let mut n = unb64(good["n"].as_str().unwrap());
     *n.last_mut().unwrap() &= 0xfe;
     even["n"] = json!(b64(&n));
-    assert_eq!(refused(&even), Error::JwkInvalid { reason: "the RSA modulus is even" });
+    assert_eq!(
+        refused(&even),
+        Error::JwkInvalid {
+            reason: "the RSA modulus is even"
+        }
+    );
     let mut padded_b64 = good;
     padded_b64["e"] = json!("AQAB=");
     assert!(matches!(refused(&padded_b64), Error::JwkInvalid { .. }));
@@ -84,7 +113,10 @@ fn unknown_kty_and_crv_are_not_supported() {
     ] {
         assert!(matches!(refused(&jwk), Error::NotSupported { .. }), "{jwk}");
     }
-    assert!(matches!(refused(&json!({"x": "AA"})), Error::JwkInvalid { .. }));
+    assert!(matches!(
+        refused(&json!({"x": "AA"})),
+        Error::JwkInvalid { .. }
+    ));
     assert!(matches!(refused(&json!([])), Error::JwkInvalid { .. }));
 }
 
@@ -98,7 +130,10 @@ fn use_key_ops_and_alg_must_allow_verification() {
     };
     assert!(Jwk::from_value(&with("use", json!("sig"))).is_ok());
     assert!(Jwk::from_value(&with("key_ops", json!(["verify"]))).is_ok());
-    assert_eq!(Jwk::from_value(&with("alg", json!("EdDSA"))).unwrap().alg(), Some(Algorithm::EdDsa));
+    assert_eq!(
+        Jwk::from_value(&with("alg", json!("EdDSA"))).unwrap().alg(),
+        Some(Algorithm::EdDsa)
+    );
     for bad in [
         with("use", json!("enc")),
         with("use", json!(1)),
@@ -126,8 +161,15 @@ fn a_set_keeps_good_keys_and_reports_the_rest() {
     assert_eq!(parsed.set.keys().len(), 1);
     assert_eq!(parsed.set.keys()[0].kid(), Some("good"));
     assert!(parsed.set.contains_kid("good"));
-    let rejected: Vec<_> = parsed.rejected.iter().map(|r| (r.index, r.kid.as_deref())).collect();
-    assert_eq!(rejected, [(0, Some("enc-key")), (2, Some("private")), (3, None)]);
+    let rejected: Vec<_> = parsed
+        .rejected
+        .iter()
+        .map(|r| (r.index, r.kid.as_deref()))
+        .collect();
+    assert_eq!(
+        rejected,
+        [(0, Some("enc-key")), (2, Some("private")), (3, None)]
+    );
 }
 
 #[test]

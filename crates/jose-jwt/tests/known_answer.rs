@@ -1,8 +1,15 @@
 //! Known-answer tests: the RFC examples, at the signature step (they are JWS,
 //! not JWTs with `exp`/`aud`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
-use jose_jwt::{Algorithm, Error, JwkSet, RustCryptoVerifier, UnverifiedToken, VerificationOptions};
+use jose_jwt::{
+    Algorithm, Error, JwkSet, RustCryptoVerifier, UnverifiedToken, VerificationOptions,
+};
 
 fn set_of(jwk: &str) -> JwkSet {
     let doc = format!(r#"{{"keys":[{jwk}]}}"#);
@@ -31,7 +38,8 @@ fn check_example(
 
     // Same token with the last signature byte changed (kept canonical).
     let (head, sig) = jws.rsplit_once('.').unwrap();
-    let mut bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, sig).unwrap();
+    let mut bytes =
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, sig).unwrap();
     *bytes.last_mut().unwrap() ^= 0x01;
     let forged = format!(
         "{head}.{}",
@@ -53,7 +61,13 @@ fn rfc7515_a2_rs256_example_verifies() {
             // Claims are read only after the signature: this set has no aud.
             let opts = VerificationOptions::new(["joe"], ["x"], [Algorithm::Rs256]).unwrap();
             let err = checked.validate_claims(&opts, 1_700_000_000).unwrap_err();
-            assert_eq!(err, Error::ClaimValidationFailed { claim: "aud".into(), reason: "missing" });
+            assert_eq!(
+                err,
+                Error::ClaimValidationFailed {
+                    claim: "aud".into(),
+                    reason: "missing"
+                }
+            );
         },
     );
 }
@@ -68,7 +82,13 @@ fn rfc7515_a3_es256_example_verifies() {
             // Claims are read only now: the example has iss "joe" but no aud.
             let opts = VerificationOptions::new(["joe"], ["x"], [Algorithm::Es256]).unwrap();
             let err = checked.validate_claims(&opts, 1_300_819_000).unwrap_err();
-            assert_eq!(err, Error::ClaimValidationFailed { claim: "aud".into(), reason: "missing" });
+            assert_eq!(
+                err,
+                Error::ClaimValidationFailed {
+                    claim: "aud".into(),
+                    reason: "missing"
+                }
+            );
         },
     );
 }
@@ -82,7 +102,10 @@ fn rfc8037_a4_ed25519_example_verifies() {
         |checked| {
             // "Example of Ed25519 signing" is not a claims set.
             let opts = opts(Algorithm::EdDsa);
-            assert!(matches!(checked.validate_claims(&opts, 0), Err(Error::JwtInvalid { .. })));
+            assert!(matches!(
+                checked.validate_claims(&opts, 0),
+                Err(Error::JwtInvalid { .. })
+            ));
         },
     );
 }
@@ -91,5 +114,8 @@ fn rfc8037_a4_ed25519_example_verifies() {
 fn rfc_examples_fail_with_the_wrong_algorithm_allowed() {
     let jws = include_str!("data/rfc7515_a3_es256.jws").trim();
     let opts = opts(Algorithm::Rs256);
-    assert_eq!(UnverifiedToken::parse(jws, &opts).unwrap_err(), Error::AlgNotAllowed);
+    assert_eq!(
+        UnverifiedToken::parse(jws, &opts).unwrap_err(),
+        Error::AlgNotAllowed
+    );
 }

@@ -1,5 +1,10 @@
 //! The happy path for every algorithm, and each claim rule at its boundary.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -7,8 +12,16 @@ use common::*;
 use jose_jwt::{verify, Algorithm, Error, RustCryptoVerifier, UnverifiedToken};
 use serde_json::json;
 
-fn check(claims: &serde_json::Value, opts: &jose_jwt::VerificationOptions) -> Result<jose_jwt::VerifiedToken, Error> {
-    verify(&token(Algorithm::Es256, claims), &standard_jwks(), opts, NOW)
+fn check(
+    claims: &serde_json::Value,
+    opts: &jose_jwt::VerificationOptions,
+) -> Result<jose_jwt::VerifiedToken, Error> {
+    verify(
+        &token(Algorithm::Es256, claims),
+        &standard_jwks(),
+        opts,
+        NOW,
+    )
 }
 
 #[test]
@@ -20,15 +33,25 @@ fn every_algorithm_verifies_end_to_end() {
         assert_eq!(verified.header().alg(), alg);
         assert_eq!(verified.header().kid(), Some(kid_for(alg)));
         let c = verified.claims();
-        assert_eq!((c.iss(), c.sub(), c.exp()), (Some(ISSUER), Some("user-42"), NOW + 300));
+        assert_eq!(
+            (c.iss(), c.sub(), c.exp()),
+            (Some(ISSUER), Some("user-42"), NOW + 300)
+        );
         assert_eq!(c.audiences(), [AUDIENCE]);
         assert_eq!(c.scopes(), ["orders:read", "orders:write"]);
         // Only this algorithm allowed: still fine; another one only: refused.
         let only = jose_jwt::VerificationOptions::new([ISSUER], [AUDIENCE], [alg]).unwrap();
         assert!(verify(&t, &set, &only, NOW).is_ok());
-        let other = if alg == Algorithm::Es256 { Algorithm::EdDsa } else { Algorithm::Es256 };
+        let other = if alg == Algorithm::Es256 {
+            Algorithm::EdDsa
+        } else {
+            Algorithm::Es256
+        };
         let not = jose_jwt::VerificationOptions::new([ISSUER], [AUDIENCE], [other]).unwrap();
-        assert_eq!(verify(&t, &set, &not, NOW).unwrap_err(), Error::AlgNotAllowed);
+        assert_eq!(
+            verify(&t, &set, &not, NOW).unwrap_err(),
+            Error::AlgNotAllowed
+        );
     }
 }
 
@@ -37,7 +60,10 @@ fn step_by_step_api_exposes_what_a_webcrypto_verifier_needs() {
     let set = standard_jwks();
     let t = token(Algorithm::Rs256, &good_claims());
     let parsed = UnverifiedToken::parse(&t, &options()).unwrap();
-    assert_eq!(parsed.signing_input(), t.rsplit_once('.').unwrap().0.as_bytes());
+    assert_eq!(
+        parsed.signing_input(),
+        t.rsplit_once('.').unwrap().0.as_bytes()
+    );
     assert_eq!(parsed.signature().len(), 256);
     let (index, key) = parsed.select_key(&set).unwrap();
     assert_eq!(index, 3);
@@ -52,8 +78,15 @@ fn step_by_step_api_exposes_what_a_webcrypto_verifier_needs() {
 
 #[test]
 fn several_matching_keys_without_kid_is_its_own_error() {
-    let set = jwks(&[p256_jwk(&p256_key(), None), p256_jwk(&p256_other_key(), None)]);
-    let t = sign_raw(Algorithm::Es256, r#"{"alg":"ES256"}"#, good_claims().to_string().as_bytes());
+    let set = jwks(&[
+        p256_jwk(&p256_key(), None),
+        p256_jwk(&p256_other_key(), None),
+    ]);
+    let t = sign_raw(
+        Algorithm::Es256,
+        r#"{"alg":"ES256"}"#,
+        good_claims().to_string().as_bytes(),
+    );
     let err = verify(&t, &set, &options(), NOW).unwrap_err();
     assert_eq!(err, Error::MultipleMatchingKeys);
     assert_eq!(err.code(), "ERR_JWKS_MULTIPLE_MATCHING_KEYS");
@@ -67,9 +100,21 @@ fn jwk_alg_must_equal_token_alg() {
     let mut rsa = rsa_jwk(&rsa_key(), Some("rsa"));
     rsa["alg"] = json!("PS256");
     let set = jwks(&[rsa]);
-    assert!(verify(&token(Algorithm::Ps256, &good_claims()), &set, &options(), NOW).is_ok());
+    assert!(verify(
+        &token(Algorithm::Ps256, &good_claims()),
+        &set,
+        &options(),
+        NOW
+    )
+    .is_ok());
     assert_eq!(
-        verify(&token(Algorithm::Rs256, &good_claims()), &set, &options(), NOW).unwrap_err(),
+        verify(
+            &token(Algorithm::Rs256, &good_claims()),
+            &set,
+            &options(),
+            NOW
+        )
+        .unwrap_err(),
         Error::NoMatchingKey
     );
 }
@@ -78,7 +123,13 @@ fn jwk_alg_must_equal_token_alg() {
 fn exp_is_required_and_exclusive_with_skew() {
     let mut c = good_claims();
     c.as_object_mut().unwrap().remove("exp");
-    assert_eq!(check(&c, &options()).unwrap_err(), Error::ClaimValidationFailed { claim: "exp".into(), reason: "missing" });
+    assert_eq!(
+        check(&c, &options()).unwrap_err(),
+        Error::ClaimValidationFailed {
+            claim: "exp".into(),
+            reason: "missing"
+        }
+    );
     c["exp"] = json!(NOW);
     assert_eq!(check(&c, &options()).unwrap_err(), Error::Expired);
     c["exp"] = json!(NOW + 1);
@@ -87,7 +138,10 @@ fn exp_is_required_and_exclusive_with_skew() {
     assert!(check(&c, &options().with_clock_skew_seconds(60)).is_ok());
     c["exp"] = json!(NOW - 60);
     let err = check(&c, &options().with_clock_skew_seconds(60)).unwrap_err();
-    assert_eq!((err.code(), err.to_string().as_str()), ("ERR_JWT_EXPIRED", "token expired"));
+    assert_eq!(
+        (err.code(), err.to_string().as_str()),
+        ("ERR_JWT_EXPIRED", "token expired")
+    );
 }
 
 #[test]
@@ -98,21 +152,35 @@ fn nbf_in_the_future_is_not_yet_valid() {
     c["nbf"] = json!(NOW + 60);
     assert!(check(&c, &options().with_clock_skew_seconds(60)).is_ok());
     c["nbf"] = json!(NOW + 61);
-    assert_eq!(check(&c, &options().with_clock_skew_seconds(60)).unwrap_err(), Error::NotYetValid);
+    assert_eq!(
+        check(&c, &options().with_clock_skew_seconds(60)).unwrap_err(),
+        Error::NotYetValid
+    );
 }
 
 #[test]
 fn issuer_must_match_exactly() {
-    for iss in [json!("https://issuer.example"), json!("HTTPS://issuer.example/"), json!(["x"])] {
+    for iss in [
+        json!("https://issuer.example"),
+        json!("HTTPS://issuer.example/"),
+        json!(["x"]),
+    ] {
         let mut c = good_claims();
         c["iss"] = iss;
-        assert!(matches!(check(&c, &options()), Err(Error::ClaimValidationFailed { claim, .. }) if claim == "iss"));
+        assert!(
+            matches!(check(&c, &options()), Err(Error::ClaimValidationFailed { claim, .. }) if claim == "iss")
+        );
     }
     let mut c = good_claims();
     c.as_object_mut().unwrap().remove("iss");
     assert!(check(&c, &options()).is_err());
     // One of several configured issuers is enough.
-    let opts = jose_jwt::VerificationOptions::new(["https://a.example/", ISSUER], [AUDIENCE], Algorithm::ALL).unwrap();
+    let opts = jose_jwt::VerificationOptions::new(
+        ["https://a.example/", ISSUER],
+        [AUDIENCE],
+        Algorithm::ALL,
+    )
+    .unwrap();
     assert!(check(&good_claims(), &opts).is_ok());
 }
 
@@ -122,26 +190,64 @@ fn audience_array_needs_one_expected_value() {
     c["aud"] = json!(["other", AUDIENCE]);
     assert!(check(&c, &options()).is_ok());
     c["aud"] = json!(["other"]);
-    assert_eq!(check(&c, &options()).unwrap_err(), Error::ClaimValidationFailed { claim: "aud".into(), reason: "unexpected audience" });
+    assert_eq!(
+        check(&c, &options()).unwrap_err(),
+        Error::ClaimValidationFailed {
+            claim: "aud".into(),
+            reason: "unexpected audience"
+        }
+    );
     c.as_object_mut().unwrap().remove("aud");
-    assert_eq!(check(&c, &options()).unwrap_err(), Error::ClaimValidationFailed { claim: "aud".into(), reason: "missing" });
+    assert_eq!(
+        check(&c, &options()).unwrap_err(),
+        Error::ClaimValidationFailed {
+            claim: "aud".into(),
+            reason: "missing"
+        }
+    );
 }
 
 #[test]
 fn typ_is_compared_case_insensitively_with_optional_application_prefix() {
     let opts = options().with_required_typ("at+jwt");
-    for typ in ["at+jwt", "AT+JWT", "application/at+jwt", "Application/At+Jwt"] {
+    for typ in [
+        "at+jwt",
+        "AT+JWT",
+        "application/at+jwt",
+        "Application/At+Jwt",
+    ] {
         let header = json!({"alg": "ES256", "typ": typ}).to_string();
-        let t = sign_raw(Algorithm::Es256, &header, good_claims().to_string().as_bytes());
+        let t = sign_raw(
+            Algorithm::Es256,
+            &header,
+            good_claims().to_string().as_bytes(),
+        );
         assert!(verify(&t, &standard_jwks(), &opts, NOW).is_ok(), "{typ}");
     }
-    for header in [json!({"alg": "ES256", "typ": "JWT"}), json!({"alg": "ES256"}), json!({"alg": "ES256", "typ": "application/jwt"})] {
-        let t = sign_raw(Algorithm::Es256, &header.to_string(), good_claims().to_string().as_bytes());
-        assert!(matches!(verify(&t, &standard_jwks(), &opts, NOW), Err(Error::ClaimValidationFailed { claim, .. }) if claim == "typ"));
+    for header in [
+        json!({"alg": "ES256", "typ": "JWT"}),
+        json!({"alg": "ES256"}),
+        json!({"alg": "ES256", "typ": "application/jwt"}),
+    ] {
+        let t = sign_raw(
+            Algorithm::Es256,
+            &header.to_string(),
+            good_claims().to_string().as_bytes(),
+        );
+        assert!(
+            matches!(verify(&t, &standard_jwks(), &opts, NOW), Err(Error::ClaimValidationFailed { claim, .. }) if claim == "typ")
+        );
     }
     // typ must be a string.
-    let t = sign_raw(Algorithm::Es256, r#"{"alg":"ES256","typ":1}"#, good_claims().to_string().as_bytes());
-    assert!(matches!(verify(&t, &standard_jwks(), &options(), NOW), Err(Error::JwsInvalid { .. })));
+    let t = sign_raw(
+        Algorithm::Es256,
+        r#"{"alg":"ES256","typ":1}"#,
+        good_claims().to_string().as_bytes(),
+    );
+    assert!(matches!(
+        verify(&t, &standard_jwks(), &options(), NOW),
+        Err(Error::JwsInvalid { .. })
+    ));
 }
 
 #[test]
@@ -151,9 +257,13 @@ fn max_age_counts_from_iat_and_requires_it() {
     c["iat"] = json!(NOW - 600);
     assert!(check(&c, &opts).is_ok());
     c["iat"] = json!(NOW - 601);
-    assert!(matches!(check(&c, &opts), Err(Error::ClaimValidationFailed { claim, .. }) if claim == "iat"));
+    assert!(
+        matches!(check(&c, &opts), Err(Error::ClaimValidationFailed { claim, .. }) if claim == "iat")
+    );
     c.as_object_mut().unwrap().remove("iat");
-    assert!(matches!(check(&c, &opts), Err(Error::ClaimValidationFailed { claim, .. }) if claim == "iat"));
+    assert!(
+        matches!(check(&c, &opts), Err(Error::ClaimValidationFailed { claim, .. }) if claim == "iat")
+    );
 }
 
 #[test]
@@ -161,10 +271,17 @@ fn required_claims_accept_names_and_paths() {
     let mut c = good_claims();
     c["realm_access"] = json!({"roles": ["admin"]});
     c["https://example.com/roles"] = json!(["r"]);
-    let opts = options().with_required_claims(["sub", "realm_access.roles", "https://example.com/roles"]);
+    let opts =
+        options().with_required_claims(["sub", "realm_access.roles", "https://example.com/roles"]);
     assert!(check(&c, &opts).is_ok());
     let opts = options().with_required_claims(["sub", "tenant"]);
-    assert_eq!(check(&c, &opts).unwrap_err(), Error::ClaimValidationFailed { claim: "tenant".into(), reason: "missing" });
+    assert_eq!(
+        check(&c, &opts).unwrap_err(),
+        Error::ClaimValidationFailed {
+            claim: "tenant".into(),
+            reason: "missing"
+        }
+    );
 }
 
 #[test]
@@ -196,7 +313,10 @@ fn malformed_compact_serializations_are_jws_invalid() {
 fn payload_must_be_a_json_object() {
     for body in [&b"[]"[..], b"null", b"\"s\"", b"", b"{\"exp\":1} trailing"] {
         let t = sign_raw(Algorithm::Es256, r#"{"alg":"ES256"}"#, body);
-        assert!(matches!(verify(&t, &standard_jwks(), &options(), NOW), Err(Error::JwtInvalid { .. })));
+        assert!(matches!(
+            verify(&t, &standard_jwks(), &options(), NOW),
+            Err(Error::JwtInvalid { .. })
+        ));
     }
 }
 

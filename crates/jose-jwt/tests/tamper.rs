@@ -1,5 +1,10 @@
 //! Property: any single-byte change to a valid token makes verification fail.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -11,10 +16,15 @@ use std::sync::OnceLock;
 fn fixtures() -> &'static (JwkSet, Vec<(Algorithm, String)>) {
     static CELL: OnceLock<(JwkSet, Vec<(Algorithm, String)>)> = OnceLock::new();
     CELL.get_or_init(|| {
-        let tokens = [Algorithm::Es256, Algorithm::EdDsa, Algorithm::Rs256, Algorithm::Ps256]
-            .into_iter()
-            .map(|alg| (alg, token(alg, &good_claims())))
-            .collect();
+        let tokens = [
+            Algorithm::Es256,
+            Algorithm::EdDsa,
+            Algorithm::Rs256,
+            Algorithm::Ps256,
+        ]
+        .into_iter()
+        .map(|alg| (alg, token(alg, &good_claims())))
+        .collect();
         (standard_jwks(), tokens)
     })
 }

@@ -1,5 +1,10 @@
 //! Every Wycheproof case through the JWK path and `RustCryptoVerifier`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use jose_jwt::testing::{load_cases, run_cases, run_cases_async, vector_files, Expected};
 use jose_jwt::{Error, RustCryptoVerifier};
@@ -11,7 +16,11 @@ fn every_vector_file_agrees_with_wycheproof() {
         let count = |e| cases.iter().filter(|c| c.expected == e).count();
         // A silently truncated or empty file must fail here.
         assert_eq!(
-            (count(Expected::Valid), count(Expected::Invalid), count(Expected::Acceptable)),
+            (
+                count(Expected::Valid),
+                count(Expected::Invalid),
+                count(Expected::Acceptable)
+            ),
             (file.valid, file.invalid, file.acceptable),
             "{}",
             file.name
@@ -22,7 +31,9 @@ fn every_vector_file_agrees_with_wycheproof() {
         for case in refused {
             assert_eq!(
                 case.key.as_ref().unwrap_err(),
-                &Error::JwkInvalid { reason: "the RSA exponent must be odd and between 65537 and 2^33-1" },
+                &Error::JwkInvalid {
+                    reason: "the RSA exponent must be odd and between 65537 and 2^33-1"
+                },
                 "{}",
                 file.name
             );
@@ -30,10 +41,25 @@ fn every_vector_file_agrees_with_wycheproof() {
         }
         let tally = run_cases(&cases, &RustCryptoVerifier);
         println!("{}: {tally:?}", file.name);
-        assert!(tally.valid_wrong.is_empty(), "{}: valid rejected {:?}", file.name, tally.valid_wrong);
-        assert!(tally.invalid_wrong.is_empty(), "{}: invalid accepted {:?}", file.name, tally.invalid_wrong);
+        assert!(
+            tally.valid_wrong.is_empty(),
+            "{}: valid rejected {:?}",
+            file.name,
+            tally.valid_wrong
+        );
+        assert!(
+            tally.invalid_wrong.is_empty(),
+            "{}: invalid accepted {:?}",
+            file.name,
+            tally.invalid_wrong
+        );
         assert_eq!(tally.key_refused.len(), file.key_refused, "{}", file.name);
-        assert_eq!(tally.valid_accepted, file.valid - file.key_refused, "{}", file.name);
+        assert_eq!(
+            tally.valid_accepted,
+            file.valid - file.key_refused,
+            "{}",
+            file.name
+        );
         assert_eq!(tally.invalid_rejected, file.invalid, "{}", file.name);
         // Our policy: `acceptable` (PKCS#1 v1.5 without the NULL parameter) is rejected.
         assert!(tally.acceptable_accepted.is_empty(), "{}", file.name);

@@ -5,7 +5,12 @@
 //! the payload's JSON object; and changing one signature byte of a verified
 //! token never verifies.
 #![no_main]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -41,7 +46,10 @@ fuzz_target!(|data: &[u8]| {
     let payload_b64 = token.split('.').nth(1).unwrap();
     let payload = base64_decode(payload_b64);
     let reparsed: serde_json::Value = serde_json::from_slice(&payload).unwrap();
-    assert_eq!(&reparsed, &serde_json::Value::Object(verified.claims().as_map().clone()));
+    assert_eq!(
+        &reparsed,
+        &serde_json::Value::Object(verified.claims().as_map().clone())
+    );
     // One changed signature byte never verifies.
     let (head, sig) = token.rsplit_once('.').unwrap();
     let mut bytes = base64_decode(sig);

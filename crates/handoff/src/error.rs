@@ -15,6 +15,15 @@ pub enum HandoffError {
         /// The header that would have carried the value.
         header: &'static str,
     },
+    /// A verified token lacks what an identity needs, or carries a claim of
+    /// the wrong type (e.g. `sub` missing, roles that are not strings). The
+    /// token is refused: a malformed claim is never read as "no roles".
+    UnusableClaims {
+        /// The claim that is missing or malformed (a configured name, never a value).
+        claim: String,
+        /// What was wrong, as fixed text.
+        reason: &'static str,
+    },
 }
 
 impl HandoffError {
@@ -23,6 +32,7 @@ impl HandoffError {
         match self {
             Self::ContextSecretTooShort => "context_secret_too_short",
             Self::UnsafeIdentityValue { .. } => "unsafe_identity_value",
+            Self::UnusableClaims { .. } => "unusable_claims",
         }
     }
 }
@@ -39,6 +49,11 @@ impl fmt::Display for HandoffError {
                 "the identity value for {header} is empty or contains characters that are not \
                  printable ASCII; the request is refused rather than forwarded with a mangled \
                  identity (check the identity provider's claim values)"
+            ),
+            Self::UnusableClaims { claim, reason } => write!(
+                f,
+                "claim `{claim}` {reason}; check the identity provider's token format \
+                 (and ROLES_CLAIM, which names where roles are read from)"
             ),
         }
     }

@@ -2,8 +2,10 @@
 
 use std::io;
 
+use jose_jwt::Claims;
 use serde::Serialize;
 use serde_json::ser::{Formatter, Serializer};
+use serde_json::Value;
 
 use crate::HandoffError;
 
@@ -31,6 +33,46 @@ pub struct Identity {
     pub exp: i64,
     /// Token issuer (`iss` claim).
     pub issuer: String,
+}
+
+impl Identity {
+    /// The identity a verified token establishes.
+    ///
+    /// `sub` and `iss` are required. Roles come from `roles_claim` — a full
+    /// claim name (`https://example.com/roles`, `cognito:groups`) or a dotted
+    /// path (`realm_access.roles`) — as a string or an array of strings;
+    /// absent means no roles, anything else refuses the token. Scopes come
+    /// from `scope` (space-separated) or `scp`; `email` is carried when it is
+    /// a string.
+    pub fn from_claims(claims: &Claims, roles_claim: &str) -> Result<Identity, HandoffError> {
+        let unusable = |claim: &str, reason| HandoffError::UnusableClaims {
+            claim: claim.to_owned(),
+            reason,
+        };
+        let sub = claims
+            .sub()
+            .ok_or_else(|| unusable("sub", "is missing or not a string"))?;
+        let issuer = claims
+            .iss()
+            .ok_or_else(|| unusable("iss", "is missing or not a string"))?;
+        let roles = claims
+            .string_list(roles_claim)
+            .map_err(|_| unusable(roles_claim, "is not a string or an array of strings"))?
+            .unwrap_or_default();
+        let email = match claims.get("email") {
+            None => None,
+            Some(Value::String(email)) => Some(email.clone()),
+            Some(_) => return Err(unusable("email", "is not a string")),
+        };
+        Ok(Identity {
+            sub: sub.to_owned(),
+            roles,
+            scopes: claims.scopes(),
+            email,
+            exp: claims.exp(),
+            issuer: issuer.to_owned(),
+        })
+    }
 }
 
 /// The headers the authz Worker sets on the request to the origin.
@@ -221,3 +263,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "identity_tests.rs"]
+mod claims_tests;

@@ -60,17 +60,22 @@ impl Rejection {
 
 impl From<&CredentialError> for Rejection {
     /// Another scheme (e.g. `Basic`) is "no Bearer credentials" (RFC 6750
-    /// §3.1: no error code); a garbled token is `invalid_token`; ambiguous or
-    /// oversized requests are the client's bug and get 400.
+    /// §3.1: no error code); a garbled, oversized or ambiguous credential is
+    /// `invalid_token` at once: the request never goes on as anonymous.
     fn from(e: &CredentialError) -> Self {
         match e {
             CredentialError::UnsupportedScheme => Self::Unauthorized,
             CredentialError::Malformed { .. } => Self::InvalidToken {
                 description: "malformed token",
             },
-            CredentialError::TooLarge { .. }
-            | CredentialError::Conflicting
-            | CredentialError::DuplicateAccessCookie => Self::BadRequest,
+            CredentialError::TooLarge { .. } => Self::InvalidToken {
+                description: "token too large",
+            },
+            CredentialError::Conflicting | CredentialError::DuplicateAccessCookie => {
+                Self::InvalidToken {
+                    description: "conflicting credentials",
+                }
+            }
         }
     }
 }

@@ -173,14 +173,26 @@ fn credential_errors_map_to_rfc6750_responses() {
             description: "malformed token"
         }
     );
-    for e in [
-        CredentialError::Conflicting,
-        CredentialError::DuplicateAccessCookie,
-        CredentialError::TooLarge {
-            source: CredentialSource::AccessHeader,
-        },
+    // The issue: two credentials that disagree or an oversized token are a 401 at once.
+    for (e, description) in [
+        (CredentialError::Conflicting, "conflicting credentials"),
+        (
+            CredentialError::DuplicateAccessCookie,
+            "conflicting credentials",
+        ),
+        (
+            CredentialError::TooLarge {
+                source: CredentialSource::AccessHeader,
+            },
+            "token too large",
+        ),
     ] {
-        assert_eq!(Rejection::from(&e), Rejection::BadRequest, "{e:?}");
+        assert_eq!(
+            Rejection::from(&e),
+            Rejection::InvalidToken { description },
+            "{e:?}"
+        );
+        assert_eq!(Rejection::from(&e).status(), 401);
     }
 }
 

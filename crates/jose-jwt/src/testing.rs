@@ -312,3 +312,9 @@ pub fn vector_files() -> [VectorFile; 5] {
         ),
     ]
 }
+
+/// Claims parsed from a JSON payload *without any verification*, for tests of code
+/// that consumes verified claims (e.g. identity mapping). Only with `test-vectors`.
+pub fn unverified_claims(payload_json: &[u8]) -> Result<crate::Claims, Error> {
+    crate::Claims::from_payload(payload_json)
+}

@@ -48,6 +48,8 @@ pub enum Outcome {
     BadRequest,
     /// Invalid configuration.
     Misconfigured,
+    /// The next hop could not be reached.
+    UpstreamUnavailable,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

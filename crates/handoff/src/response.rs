@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::log::Outcome;
-use crate::{ContextError, CredentialError};
+use crate::{ContextError, CredentialError, HandoffError};
 
 /// Why a request is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +31,8 @@ pub enum Rejection {
     },
     /// The Worker's configuration is invalid (500).
     Misconfigured,
+    /// The next hop (the authz Worker or the origin) could not be reached (502).
+    UpstreamUnavailable,
 }
 
 impl Rejection {
@@ -42,6 +44,7 @@ impl Rejection {
             Self::BadRequest => 400,
             Self::JwksUnavailable { .. } => 503,
             Self::Misconfigured => 500,
+            Self::UpstreamUnavailable => 502,
         }
     }
 
@@ -54,6 +57,7 @@ impl Rejection {
             Self::BadRequest => Outcome::BadRequest,
             Self::JwksUnavailable { .. } => Outcome::JwksUnavailable,
             Self::Misconfigured => Outcome::Misconfigured,
+            Self::UpstreamUnavailable => Outcome::UpstreamUnavailable,
         }
     }
 }
@@ -76,6 +80,36 @@ impl From<&CredentialError> for Rejection {
                     description: "conflicting credentials",
                 }
             }
+        }
+    }
+}
+
+impl From<&jose_jwt::Error> for Rejection {
+    /// Every verification failure is `invalid_token`; the description names the
+    /// class of failure only (the log line carries the exact code).
+    fn from(e: &jose_jwt::Error) -> Self {
+        use jose_jwt::Error as E;
+        let description = match e {
+            E::Expired => "token expired",
+            E::NotYetValid => "token not yet valid",
+            E::SignatureVerificationFailed => "signature verification failed",
+            E::AlgNotAllowed => "algorithm not allowed",
+            E::NoMatchingKey => "no matching key",
+            E::MultipleMatchingKeys => "ambiguous key",
+            E::ClaimValidationFailed { .. } => "claim validation failed",
+            E::TokenTooLarge => "token too large",
+            E::NotSupported { .. } => "unsupported token",
+            _ => "malformed token",
+        };
+        Self::InvalidToken { description }
+    }
+}
+
+impl From<&HandoffError> for Rejection {
+    /// A verified token whose claims cannot make a trustworthy identity is refused.
+    fn from(_: &HandoffError) -> Self {
+        Self::InvalidToken {
+            description: "unusable identity claims",
         }
     }
 }
@@ -145,6 +179,7 @@ pub fn error_response(rejection: &Rejection, realm: &str, request_id: &str) -> E
         Rejection::BadRequest => ("bad_request", None, None),
         Rejection::JwksUnavailable { .. } => ("jwks_unavailable", None, None),
         Rejection::Misconfigured => ("server_misconfigured", None, None),
+        Rejection::UpstreamUnavailable => ("bad_gateway", None, None),
     };
     let mut headers = vec![
         ("content-type", "application/json".to_owned()),

@@ -241,3 +241,38 @@ fn status_and_outcome_agree_with_the_response() {
         assert_eq!(r.status(), error_response(&r, "x", "y").status);
     }
 }
+
+#[test]
+fn token_errors_are_invalid_token_with_a_class_only_description() {
+    use jose_jwt::Error as E;
+    for (e, description) in [
+        (E::Expired, "token expired"),
+        (E::NotYetValid, "token not yet valid"),
+        (
+            E::SignatureVerificationFailed,
+            "signature verification failed",
+        ),
+        (E::AlgNotAllowed, "algorithm not allowed"),
+        (E::NoMatchingKey, "no matching key"),
+        (E::TokenTooLarge, "token too large"),
+        (
+            E::ClaimValidationFailed {
+                claim: "aud".into(),
+                reason: "does not match",
+            },
+            "claim validation failed",
+        ),
+        (E::JwsInvalid { reason: "x" }, "malformed token"),
+    ] {
+        let rejection = Rejection::from(&e);
+        assert_eq!(rejection, Rejection::InvalidToken { description }, "{e:?}");
+        assert_eq!(rejection.status(), 401);
+    }
+}
+
+#[test]
+fn unreachable_upstream_is_502_bad_gateway() {
+    let r = error_response(&Rejection::UpstreamUnavailable, "edge-auth", "r9");
+    assert_eq!(r.status, 502);
+    assert_eq!(r.body, r#"{"error":"bad_gateway"}"#);
+}

@@ -20,6 +20,7 @@ const MIN_NODE_MAJOR: u32 = 20;
 pub struct Tools {
     pub worker_build: PathBuf,
     pub wasm_bindgen: PathBuf,
+    pub wasm_bindgen_test_runner: PathBuf,
     pub wasm_opt: PathBuf,
     pub esbuild: PathBuf,
     pub wrangler: PathBuf,
@@ -56,6 +57,11 @@ impl Tools {
         let tools = Tools {
             worker_build: tool_path("worker-build", WORKER_BUILD_VERSION, "worker-build"),
             wasm_bindgen: tool_path("wasm-bindgen-cli", &bindgen_version, "wasm-bindgen"),
+            wasm_bindgen_test_runner: tool_path(
+                "wasm-bindgen-cli",
+                &bindgen_version,
+                "wasm-bindgen-test-runner",
+            ),
             wasm_opt: bin.join("wasm-opt"),
             esbuild: bin.join("esbuild"),
             wrangler: bin.join("wrangler"),

@@ -7,7 +7,13 @@ use std::time::Instant;
 
 /// The pure crates: built for Wasm as well as natively, because the Workers link them.
 const CRATES: [&str; 4] = ["jose-jwt", "rule-table", "jwks-cache", "handoff"];
-const WORKER_PACKAGES: [&str; 2] = ["auth-worker", "authz-worker"];
+/// Crates that only make sense in the Workers runtime: linted and tested for wasm32 only.
+const WORKER_PACKAGES: [&str; 4] = [
+    "auth-worker",
+    "authz-worker",
+    "webcrypto-verifier",
+    "worker-glue",
+];
 
 pub fn run() -> Result<()> {
     let started = Instant::now();

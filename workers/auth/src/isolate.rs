@@ -1,0 +1,65 @@
+//! Per-isolate state: the configuration (read once from `[vars]`/secrets), the verification
+//! options derived from it, and the JWKS cache shared by all requests of the isolate.
+
+use crate::keys::KeySet;
+use handoff::{AuthConfig, ConfigError};
+use jose_jwt::VerificationOptions;
+use jwks_cache::{CachePolicy, JwksCache};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+use worker::Env;
+
+/// What every request of this isolate shares.
+pub(crate) struct Isolate {
+    pub(crate) config: AuthConfig,
+    pub(crate) options: VerificationOptions,
+    pub(crate) cache: JwksCache<KeySet>,
+}
+
+thread_local! {
+    // A Worker isolate is single-threaded; `Rc` clones are handed out so that no borrow of
+    // this cell is ever held across an `.await`.
+    static ISOLATE: RefCell<Option<Result<Rc<Isolate>, String>>> = const { RefCell::new(None) };
+}
+
+impl Isolate {
+    /// The isolate's state, built on first use; a configuration error is kept (and reported on
+    /// every request) rather than retried, since `[vars]` cannot change within an isolate.
+    pub(crate) fn get(env: &Env) -> Result<Rc<Isolate>, String> {
+        if let Some(built) = ISOLATE.with(|cell| cell.borrow().clone()) {
+            return built;
+        }
+        let built = Isolate::build(env).map(Rc::new);
+        ISOLATE.with(|cell| *cell.borrow_mut() = Some(built.clone()));
+        built
+    }
+
+    fn build(env: &Env) -> Result<Isolate, String> {
+        let config = AuthConfig::from_env(|name| worker_glue::read_var(env, name))
+            .map_err(|e: ConfigError| e.to_string())?;
+        let options = VerificationOptions::new(
+            config.issuers().iter().cloned(),
+            config.audiences().iter().cloned(),
+            config.allowed_algs().iter().copied(),
+        )
+        // AuthConfig guarantees non-empty lists, so this only fails on a bug: still fail closed.
+        .map_err(|e| format!("cannot build verification options: {e}"))?
+        .with_clock_skew_seconds(config.clock_skew_seconds())
+        .with_max_token_size(config.extraction_mode().max_token_bytes);
+        let options = match config.required_typ() {
+            Some(typ) => options.with_required_typ(typ),
+            None => options,
+        };
+        let policy = CachePolicy {
+            unknown_kid_cooldown: Duration::from_secs(config.jwks_cooldown_seconds()),
+            max_stale: Duration::from_secs(config.jwks_max_stale_seconds()),
+            ..CachePolicy::default()
+        };
+        Ok(Isolate {
+            config,
+            options,
+            cache: JwksCache::new(policy),
+        })
+    }
+}

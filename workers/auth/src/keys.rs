@@ -1,0 +1,150 @@
+//! Fetching the issuer's key set (JWKS) for the cache: over HTTPS or a service binding, with a
+//! timeout, no redirects and a size cap. When and whether to fetch is `jwks-cache`'s decision.
+
+use futures_util::future::{select, Either};
+use handoff::{AuthConfig, JwksSource, JWKS_SERVICE_PATH};
+use jose_jwt::JwkSet;
+use jwks_cache::{freshness_from_cache_control, CachePolicy, Environment, FetchError, Fetched};
+use std::time::Duration;
+use webcrypto_verifier::ImportedKeys;
+use worker::{
+    console_log, AbortController, Delay, Env, Fetch, Fetcher, Method, Request, RequestInit,
+    RequestRedirect, Response,
+};
+
+/// A verified-usable key set and the WebCrypto keys imported from it so far.
+pub(crate) struct KeySet {
+    pub(crate) jwks: JwkSet,
+    pub(crate) imported: ImportedKeys,
+}
+
+/// The runtime's clock and randomness, for the cache.
+pub(crate) struct WorkerEnvironment;
+
+impl Environment for WorkerEnvironment {
+    fn now_ms(&self) -> u64 {
+        worker_glue::now_ms()
+    }
+
+    fn jitter(&self) -> f64 {
+        js_sys::Math::random()
+    }
+}
+
+/// Everything a fetch needs, owned, because the cache may run it after the request that
+/// started it has gone.
+pub(crate) struct KeyFetch {
+    target: Target,
+    timeout: Duration,
+    max_bytes: u64,
+    policy: CachePolicy,
+}
+
+enum Target {
+    Url(String),
+    Service(Fetcher),
+}
+
+impl KeyFetch {
+    pub(crate) fn new(
+        config: &AuthConfig,
+        env: &Env,
+        policy: &CachePolicy,
+    ) -> Result<Self, String> {
+        let target = match config.jwks() {
+            JwksSource::Url(url) => Target::Url(url.to_string()),
+            JwksSource::Service { binding } => Target::Service(
+                env.service(binding)
+                    .map_err(|_| format!("JWKS_SERVICE names `{binding}`, which is not a service binding of this Worker"))?,
+            ),
+        };
+        Ok(KeyFetch {
+            target,
+            timeout: Duration::from_millis(config.jwks_timeout_ms()),
+            max_bytes: config.jwks_max_bytes(),
+            policy: *policy,
+        })
+    }
+
+    /// One upstream fetch, bounded in time and size.
+    pub(crate) async fn run(self) -> Result<Fetched<KeySet>, FetchError> {
+        let controller = AbortController::default();
+        let signal = controller.signal();
+        let download = Box::pin(self.download(&signal));
+        let timer = Box::pin(Delay::from(self.timeout));
+        let (response_bytes, cache_control) = match select(download, timer).await {
+            Either::Left((result, _)) => result?,
+            Either::Right(_) => {
+                controller.abort();
+                return Err(FetchError::Timeout);
+            }
+        };
+        let parsed = JwkSet::parse(&response_bytes).map_err(|e| match e {
+            jose_jwt::Error::JwksInvalid { reason } if reason.contains("usable") => {
+                FetchError::NoUsableKeys
+            }
+            _ => FetchError::BadJson,
+        })?;
+        for rejected in &parsed.rejected {
+            // The kid and the reason only: never key material.
+            console_log!(
+                "{{\"jwks_key_rejected\":{{\"index\":{},\"kid\":{:?},\"code\":\"{}\"}}}}",
+                rejected.index,
+                rejected.kid.as_deref().unwrap_or(""),
+                rejected.error.code()
+            );
+        }
+        Ok(Fetched {
+            keys: KeySet {
+                jwks: parsed.set,
+                imported: ImportedKeys::default(),
+            },
+            fresh_for: freshness_from_cache_control(cache_control.as_deref(), &self.policy),
+        })
+    }
+
+    async fn download(
+        &self,
+        signal: &worker::AbortSignal,
+    ) -> Result<(Vec<u8>, Option<String>), FetchError> {
+        let mut init = RequestInit::new();
+        init.with_method(Method::Get)
+            .with_redirect(RequestRedirect::Manual);
+        let mut response: Response = match &self.target {
+            Target::Url(url) => {
+                let request =
+                    Request::new_with_init(url, &init).map_err(|_| FetchError::Network)?;
+                Fetch::Request(request)
+                    .send_with_signal(signal)
+                    .await
+                    .map_err(|_| FetchError::Network)?
+            }
+            Target::Service(fetcher) => {
+                let url = format!("https://jwks.internal{JWKS_SERVICE_PATH}");
+                fetcher
+                    .fetch(url, Some(init))
+                    .await
+                    .map_err(|_| FetchError::Network)?
+            }
+        };
+        let status = response.status_code();
+        if status != 200 {
+            return Err(FetchError::HttpStatus { status });
+        }
+        let declared = response
+            .headers()
+            .get("content-length")
+            .ok()
+            .flatten()
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|len| len > self.max_bytes) {
+            return Err(FetchError::TooLarge);
+        }
+        let cache_control = response.headers().get("cache-control").ok().flatten();
+        let bytes = response.bytes().await.map_err(|_| FetchError::Network)?;
+        if bytes.len() as u64 > self.max_bytes {
+            return Err(FetchError::TooLarge);
+        }
+        Ok((bytes, cache_control))
+    }
+}

@@ -1,0 +1,78 @@
+//! The runtime boundary both Workers share: reading vars and secrets, the clock, request ids,
+//! and turning a `handoff` rejection into the one error response plus its log line.
+#![forbid(unsafe_code)]
+
+use handoff::{error_response, LogLineBuilder, Rejection};
+use worker::{console_log, Date, Env, Headers, Response, Result};
+
+/// The header that carries the request id from the auth Worker to the authz Worker and origin.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// A `[vars]` value or a secret (`wrangler secret put`; `.dev.vars` locally).
+pub fn read_var(env: &Env, name: &str) -> Option<String> {
+    env.var(name)
+        .ok()
+        .map(|v| v.to_string())
+        .or_else(|| env.secret(name).ok().map(|v| v.to_string()))
+}
+
+/// Milliseconds since the epoch, from the runtime (`SystemTime::now` panics in Wasm).
+pub fn now_ms() -> u64 {
+    Date::now().as_millis()
+}
+
+/// Seconds since the epoch.
+pub fn now_seconds() -> i64 {
+    i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX)
+}
+
+/// The request id: `given` (e.g. `cf-ray`) when well-formed, else a random one.
+pub fn request_id(given: Option<&str>) -> String {
+    handoff::request_id(given, || {
+        let high = (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
+        let low = (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
+        format!("{:016x}", (high << 32) | low)
+    })
+}
+
+/// Answers with the one error shape and writes the request's log line.
+pub fn reject(
+    rejection: Rejection,
+    reason: &'static str,
+    realm: &str,
+    request_id: &str,
+    log: LogLineBuilder,
+) -> Result<Response> {
+    let realm = if realm.is_empty() {
+        handoff::DEFAULT_REALM
+    } else {
+        realm
+    };
+    let answer = error_response(&rejection, realm, request_id);
+    console_log!(
+        "{}",
+        log.outcome(rejection.outcome(), reason)
+            .status(answer.status)
+            .build()
+            .to_json()
+    );
+    let headers = Headers::new();
+    for (name, value) in &answer.headers {
+        headers.set(name, value)?;
+    }
+    Ok(Response::ok(answer.body)?
+        .with_status(answer.status)
+        .with_headers(headers))
+}
+
+/// Copies `from`'s headers (a fetched request's or response's are immutable) except those
+/// `skip` refuses, into a new, mutable set.
+pub fn copy_headers(from: &Headers, skip: impl Fn(&str) -> bool) -> Result<Headers> {
+    let headers = Headers::new();
+    for (name, value) in from.entries() {
+        if !skip(&name.to_ascii_lowercase()) {
+            headers.append(&name, &value)?;
+        }
+    }
+    Ok(headers)
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use webcrypto_verifier::ImportedKeys;
 use worker::{
     console_log, AbortController, Delay, Env, Fetch, Fetcher, Method, Request, RequestInit,
-    RequestRedirect, Response,
+    RequestRedirect, Response, ResponseBody,
 };
 
 /// A verified-usable key set and the WebCrypto keys imported from it so far.
@@ -129,6 +129,7 @@ impl KeyFetch {
         };
         let status = response.status_code();
         if status != 200 {
+            discard_body(&response);
             return Err(FetchError::HttpStatus { status });
         }
         let declared = response
@@ -138,6 +139,7 @@ impl KeyFetch {
             .flatten()
             .and_then(|v| v.trim().parse::<u64>().ok());
         if declared.is_some_and(|len| len > self.max_bytes) {
+            discard_body(&response);
             return Err(FetchError::TooLarge);
         }
         let cache_control = response.headers().get("cache-control").ok().flatten();
@@ -146,5 +148,12 @@ impl KeyFetch {
             return Err(FetchError::TooLarge);
         }
         Ok((bytes, cache_control))
+    }
+}
+
+/// Cancels a body we will not read: an unread subrequest body otherwise holds the request open.
+fn discard_body(response: &Response) {
+    if let ResponseBody::Stream(stream) = response.body() {
+        drop(stream.cancel());
     }
 }

@@ -1,7 +1,88 @@
-//! `cargo xtask dev`: the demo (filled in with the end-to-end harness).
+//! `cargo xtask dev`: the whole product on this machine — a demo identity provider (ES256,
+//! EdDSA and RS256 keys it generates), an echo origin, and both Workers in workerd — with
+//! ready-to-paste requests for the demo users.
 
-use crate::util::{Failure, Result};
+use crate::setup;
+use crate::util::{step, Failure, Result};
+use e2e::demo::Demo;
+use std::io::BufRead;
+
+/// Where the entry Worker listens unless `EDGE_AUTH_PORT` says otherwise.
+const DEFAULT_PORT: u16 = 8787;
 
 pub fn run() -> Result<()> {
-    Err(Failure::new("dev: not yet wired"))
+    let tools = setup::run()?;
+    for worker in setup::WORKERS {
+        tools.build_worker(worker)?;
+    }
+    let port = match std::env::var("EDGE_AUTH_PORT") {
+        Ok(value) => value
+            .parse()
+            .map_err(|_| Failure::new(format!("EDGE_AUTH_PORT={value:?} is not a port number")))?,
+        Err(_) => DEFAULT_PORT,
+    };
+    step(
+        "dev",
+        "starting the identity provider, the origin and both Workers",
+    );
+    let demo = Demo::start(port).map_err(|e| {
+        Failure::new(format!(
+            "the demo did not start: {e}. Is port {port} free? Set EDGE_AUTH_PORT to use another."
+        ))
+    })?;
+    print!("{}", instructions(&demo));
+    println!("Press Enter for fresh tokens (they last 10 minutes); Ctrl-C stops everything.");
+
+    // Each line on stdin prints fresh tokens; at EOF (no terminal) just keep running.
+    let stdin = std::io::stdin();
+    for _ in stdin.lock().lines() {
+        print!("{}", instructions(&demo));
+    }
+    loop {
+        std::thread::park();
+    }
+}
+
+fn instructions(demo: &Demo) -> String {
+    let harness = &demo.harness;
+    let url = harness.stack.url();
+    let admin = harness.idp.token("admin", &["admin"]);
+    let user = harness.idp.token("user", &["user"]);
+    let bearer = |token: &str| format!("-H 'Authorization: Bearer {token}'");
+    let lines = [
+        (
+            "200: public route, no token",
+            format!("curl -i {url}/health"),
+        ),
+        (
+            "401: protected route, no token",
+            format!("curl -i {url}/hello"),
+        ),
+        (
+            "200: any authenticated user",
+            format!("curl -i {} {url}/hello", bearer(&user)),
+        ),
+        (
+            "200: admin on the admin area",
+            format!("curl -i {} {url}/admin/reports", bearer(&admin)),
+        ),
+        (
+            "403: user on the admin area",
+            format!("curl -i {} {url}/admin/reports", bearer(&user)),
+        ),
+        (
+            "401: a token that is not valid",
+            format!("curl -i {} {url}/hello", bearer("not.a.token")),
+        ),
+    ];
+    let mut out = format!(
+        "\nedge-auth is running: {url}\n  identity provider: {} (JWKS at /.well-known/jwks.json)\n  \
+         origin (echoes what reaches it): {}\n  rules: workers/authz/rules.toml (stop, edit, run again)\n\n",
+        harness.idp.issuer(),
+        harness.origin.url()
+    );
+    for (expect, command) in lines {
+        out.push_str(&format!("# {expect}\n{command}\n\n"));
+    }
+    out
 }

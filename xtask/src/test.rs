@@ -48,16 +48,34 @@ pub fn run() -> Result<()> {
         tools.build_worker(worker)?;
     }
 
+    // The WebCrypto verifier against the Wycheproof vectors, in a JS engine (Node's WebCrypto).
     run_command(
         "test",
-        Command::new("cargo").args([
-            "test",
-            "--workspace",
-            "--exclude",
-            "auth-worker",
-            "--exclude",
-            "authz-worker",
-        ]),
+        Command::new("cargo")
+            .args([
+                "test",
+                "-p",
+                "webcrypto-verifier",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                &tools.wasm_bindgen_test_runner,
+            ),
+        "The WebCrypto verifier disagrees with the vectors: see the output above.",
+    )?;
+
+    // Unit, property and integration tests of the crates, then the end-to-end suites against
+    // the Workers just built.
+    let mut native = Command::new("cargo");
+    native.args(["test", "--workspace"]);
+    for package in WORKER_PACKAGES {
+        native.args(["--exclude", package]);
+    }
+    run_command(
+        "test",
+        &mut native,
         "A test failed: its output above says which and why.",
     )?;
     step(

@@ -42,6 +42,9 @@ impl Harness {
         let origin = EchoOrigin::start()?;
         let config = configure(StackConfig::demo(&idp, &origin), &idp);
         let stack = Stack::start(config)?;
+        // Tests start against a complete key set: a JWKS request that waited for the RSA key
+        // could outlast the Worker's fetch timeout.
+        idp.wait_ready();
         Ok(Harness { idp, origin, stack })
     }
 

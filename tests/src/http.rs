@@ -45,10 +45,15 @@ impl Response {
 /// Sends `bytes` as they are and reads the response (to EOF). A refusal to read everything
 /// (the peer answering early and closing) still yields the response if one arrived.
 pub fn send_raw(addr: SocketAddr, bytes: &[u8]) -> io::Result<Response> {
+    send_raw_within(addr, bytes, TIMEOUT)
+}
+
+/// [`send_raw`] with another time limit per connect, write and read.
+pub fn send_raw_within(addr: SocketAddr, bytes: &[u8], timeout: Duration) -> io::Result<Response> {
     let head_only = bytes.starts_with(b"HEAD ");
-    let mut stream = TcpStream::connect_timeout(&addr, TIMEOUT)?;
-    stream.set_read_timeout(Some(TIMEOUT))?;
-    stream.set_write_timeout(Some(TIMEOUT))?;
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
     let write_result = stream.write_all(bytes).and_then(|()| stream.flush());
     let mut raw = Vec::new();
     let read_result = stream.read_to_end(&mut raw);
@@ -111,6 +116,7 @@ pub struct Request {
     target: String,
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
+    timeout: Duration,
 }
 
 impl Request {
@@ -122,7 +128,14 @@ impl Request {
             target: target.to_string(),
             headers: Vec::new(),
             body: None,
+            timeout: TIMEOUT,
         }
+    }
+
+    /// Sets the time limit (default [`TIMEOUT`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// Adds a header (name and value sent verbatim).
@@ -168,7 +181,7 @@ impl Request {
     /// Sends the request; the response carries the trace id it was sent with.
     pub fn try_send(&self) -> io::Result<Response> {
         let trace = keys::random_id();
-        let mut response = send_raw(self.addr, &self.to_bytes(&trace))?;
+        let mut response = send_raw_within(self.addr, &self.to_bytes(&trace), self.timeout)?;
         response.trace = Some(trace);
         Ok(response)
     }

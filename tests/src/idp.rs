@@ -118,6 +118,11 @@ impl IdentityProvider {
         Ok(Self { server, shared })
     }
 
+    /// Blocks until every initial key exists (the RSA key is made in the background).
+    pub fn wait_ready(&self) {
+        drop(self.shared.lock());
+    }
+
     /// The socket address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.server.addr()

@@ -168,6 +168,7 @@ impl Stack {
 
     fn wait_ready(&mut self) -> io::Result<()> {
         let started = Instant::now();
+        let mut probe_timeout = Duration::from_millis(750);
         while started.elapsed() < START_TIMEOUT {
             if let Some(status) = self.child.try_wait()? {
                 return Err(io::Error::other(format!(
@@ -175,9 +176,19 @@ impl Stack {
                     self.log()
                 )));
             }
-            // Any HTTP answer means the Workers are loaded.
-            if Request::new(self.addr, "GET", "/health").try_send().is_ok() {
-                return Ok(());
+            // Any HTTP answer means the Workers are loaded. A request that arrives while wrangler
+            // is still starting can be held for seconds while a fresh one is answered at once, so
+            // probes time out early; the limit grows in case the machine is just slow.
+            let probe = Request::new(self.addr, "GET", "/health").timeout(probe_timeout);
+            match probe.try_send() {
+                Ok(_) => return Ok(()),
+                Err(e)
+                    if e.kind() == io::ErrorKind::WouldBlock
+                        || e.kind() == io::ErrorKind::TimedOut =>
+                {
+                    probe_timeout = (probe_timeout * 2).min(Duration::from_secs(8));
+                }
+                Err(_) => {}
             }
             std::thread::sleep(Duration::from_millis(250));
         }

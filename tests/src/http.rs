@@ -1,11 +1,12 @@
 //! A raw HTTP/1.1 client: writes the request line exactly as given (no path normalization, no
-//! header rewriting), one request per connection, reads the response to EOF under a deadline.
+//! header rewriting), one request per connection (`Connection: close`), reads exactly the
+//! response its framing announces, with a time limit so a hang fails instead of stalling.
 
 use crate::keys;
 use crate::origin::TRACE_HEADER;
 use crate::wire;
 use serde_json::Value;
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -42,8 +43,8 @@ impl Response {
     }
 }
 
-/// Sends `bytes` as they are and reads the response (to EOF). A refusal to read everything
-/// (the peer answering early and closing) still yields the response if one arrived.
+/// Sends `bytes` as they are and reads the response. A refusal to read everything (the peer
+/// answering early and closing) still yields the response if one arrived.
 pub fn send_raw(addr: SocketAddr, bytes: &[u8]) -> io::Result<Response> {
     send_raw_within(addr, bytes, TIMEOUT)
 }
@@ -55,22 +56,18 @@ pub fn send_raw_within(addr: SocketAddr, bytes: &[u8], timeout: Duration) -> io:
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     let write_result = stream.write_all(bytes).and_then(|()| stream.flush());
-    let mut raw = Vec::new();
-    let read_result = stream.read_to_end(&mut raw);
-    if raw.is_empty() {
-        write_result?;
-        read_result?;
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "connection closed without a response",
-        ));
+    // The response ends where its framing says, not at EOF: a runtime may keep the connection
+    // open after answering while it finishes background work.
+    match parse_response(&mut BufReader::new(&stream), head_only) {
+        Ok(response) => Ok(response),
+        // A peer that refused to read everything may have answered anyway; if not, the write
+        // error is the better explanation.
+        Err(read_error) => Err(write_result.err().unwrap_or(read_error)),
     }
-    parse_response(&raw, head_only)
 }
 
-fn parse_response(raw: &[u8], head_only: bool) -> io::Result<Response> {
-    let mut reader = BufReader::new(raw);
-    let mut head = wire::read_head(&mut reader)?
+fn parse_response(reader: &mut impl BufRead, head_only: bool) -> io::Result<Response> {
+    let mut head = wire::read_head(reader)?
         .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "empty response"))?;
     // Skip interim 1xx responses.
     while head
@@ -79,7 +76,7 @@ fn parse_response(raw: &[u8], head_only: bool) -> io::Result<Response> {
         .nth(1)
         .is_some_and(|s| s.starts_with('1'))
     {
-        head = wire::read_head(&mut reader)?
+        head = wire::read_head(reader)?
             .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "only a 1xx response"))?;
     }
     let status = head
@@ -96,7 +93,7 @@ fn parse_response(raw: &[u8], head_only: bool) -> io::Result<Response> {
     let body = if head_only || status == 204 || status == 304 {
         Vec::new()
     } else {
-        wire::read_body(&mut reader, &head, true)?
+        wire::read_body(reader, &head, true)?
     };
     Ok(Response {
         status,
@@ -256,12 +253,32 @@ mod tests {
     #[test]
     fn parses_chunked_responses_and_head() {
         let raw = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"x\"\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n";
-        let r = parse_response(raw, false).unwrap();
+        let r = parse_response(&mut &raw[..], false).unwrap();
         assert_eq!(r.status, 401);
         assert_eq!(r.header("www-authenticate"), Some("Bearer realm=\"x\""));
         assert_eq!(r.body, b"{}");
-        let r = parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", true).unwrap();
+        let r = parse_response(
+            &mut &b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"[..],
+            true,
+        )
+        .unwrap();
         assert!(r.body.is_empty());
+    }
+
+    #[test]
+    fn a_response_ends_at_its_framing_even_if_the_connection_stays_open() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            conn.write_all(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 2\r\n\r\n{}")
+                .unwrap();
+            std::thread::sleep(Duration::from_secs(5));
+        });
+        let started = std::time::Instant::now();
+        let r = get(addr, "/", &[]).unwrap();
+        assert_eq!((r.status, r.body.as_slice()), (401, &b"{}"[..]));
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 
     #[test]

@@ -44,7 +44,12 @@ fn rotation_and_outages_after_a_good_fetch() {
     let new = h.token("user", &["user"]);
     h.assert_status(&h.get("/hello").bearer(&new).send(), 200);
     h.assert_status(&h.get("/hello").bearer(&old).send(), 200);
-    assert_eq!(h.idp.hits(), fetched + 1, "one refetch for the new kid");
+    assert_eq!(
+        h.idp.hits(),
+        fetched + 1,
+        "one refetch for the new kid\n{}",
+        h.log_tail()
+    );
     // Retired: after the next refetch the old kid is gone.
     h.idp.retire(&old_kid);
     sleep(PAST_COOLDOWN);

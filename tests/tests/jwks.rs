@@ -164,3 +164,24 @@ fn jwks_down_from_the_start_then_recovery_then_a_kid_flood() {
     // Valid tokens keep working throughout.
     h.assert_status(&h.get("/hello").bearer(&token).send(), 200);
 }
+
+/// A cold isolate hit by many callers at once: one JWKS fetch serves them all, and every one of
+/// them gets its answer (a fetch shared across requests must not hang any of them).
+#[test]
+fn concurrent_first_requests_share_one_fetch() {
+    let h = Harness::start();
+    let tokens: Vec<String> = (0..16).map(|_| h.token("user", &["user"])).collect();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = tokens
+            .iter()
+            .map(|t| s.spawn(|| h.get("/hello").bearer(t).send().status))
+            .collect();
+        handles.into_iter().map(|j| j.join().unwrap_or(0)).collect()
+    });
+    assert!(
+        statuses.iter().all(|&s| s == 200),
+        "statuses {statuses:?}\n{}",
+        h.log_tail()
+    );
+    assert_eq!(h.idp.hits(), 1, "one fetch for all concurrent callers");
+}

@@ -6,7 +6,7 @@ use crate::isolate::Isolate;
 use handoff::{
     identity_headers, is_client_identity_header, sign_context, Identity, Rejection, CONTEXT_HEADER,
 };
-use worker::{console_log, Env, Headers, Request, RequestInit, RequestRedirect, Response, Result};
+use worker::{Env, Headers, Request, RequestInit, RequestRedirect, Response, Result};
 use worker_glue::{copy_headers, REQUEST_ID_HEADER};
 
 /// Sends the request on to `AUTHZ`; the authz Worker's answer comes back with our request id.
@@ -27,7 +27,12 @@ pub(crate) async fn to_authz(
     let url = req.url().map_err(|_| Rejection::BadRequest)?;
     let request = Request::new_with_init(url.as_str(), &init).map_err(|_| Rejection::BadRequest)?;
     let authz = env.service("AUTHZ").map_err(|_| {
-        console_log!("{{\"config_error\":\"the AUTHZ service binding is missing: add [[services]] binding = \\\"AUTHZ\\\" to wrangler.auth.toml\"}}");
+        worker_glue::log_event(
+            request_id,
+            "config_error",
+            "server_misconfigured",
+            "the AUTHZ service binding is missing: add [[services]] binding = \"AUTHZ\" to wrangler.auth.toml",
+        );
         Rejection::Misconfigured
     })?;
     let response = authz

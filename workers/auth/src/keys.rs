@@ -8,8 +8,8 @@ use jwks_cache::{freshness_from_cache_control, CachePolicy, Environment, FetchEr
 use std::time::Duration;
 use webcrypto_verifier::ImportedKeys;
 use worker::{
-    console_log, AbortController, Delay, Env, Fetch, Fetcher, Method, Request, RequestInit,
-    RequestRedirect, Response, ResponseBody,
+    AbortController, Delay, Env, Fetch, Fetcher, Method, Request, RequestInit, RequestRedirect,
+    Response, ResponseBody,
 };
 
 /// A verified-usable key set and the WebCrypto keys imported from it so far.
@@ -86,12 +86,18 @@ impl KeyFetch {
             _ => FetchError::BadJson,
         })?;
         for rejected in &parsed.rejected {
-            // The kid and the reason only: never key material.
-            console_log!(
-                "{{\"jwks_key_rejected\":{{\"index\":{},\"kid\":{:?},\"code\":\"{}\"}}}}",
-                rejected.index,
-                rejected.kid.as_deref().unwrap_or(""),
-                rejected.error.code()
+            // The kid and the reason only: never key material. A fetch serves many requests,
+            // so it has no request id of its own.
+            worker_glue::log_event(
+                "",
+                "jwks_key_rejected",
+                rejected.error.code(),
+                &format!(
+                    "key #{} (kid {}) skipped: {}",
+                    rejected.index,
+                    rejected.kid.as_deref().unwrap_or("none"),
+                    rejected.error
+                ),
             );
         }
         Ok(Fetched {

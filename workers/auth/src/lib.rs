@@ -28,7 +28,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Ok(isolate) => isolate,
         Err(problem) => {
             // Names the variable and the fix; never its value.
-            console_log!("{{\"request_id\":\"{request_id}\",\"config_error\":{problem:?}}}");
+            worker_glue::log_event(
+                &request_id,
+                "config_error",
+                "server_misconfigured",
+                &problem,
+            );
             return reject(
                 Rejection::Misconfigured,
                 "server_misconfigured",
@@ -40,7 +45,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     };
     let realm = isolate.config.realm().to_owned();
 
-    let verified = match verify::authenticate(&req, &env, &isolate).await {
+    let verified = match verify::authenticate(&req, &env, &isolate, &request_id).await {
         Ok(verified) => verified,
         Err(failure) => {
             let log = failure.annotate(log);

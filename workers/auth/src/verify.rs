@@ -10,7 +10,7 @@ use handoff::{
 use jose_jwt::UnverifiedToken;
 use jwks_cache::CacheError;
 use webcrypto_verifier::WebCryptoVerifier;
-use worker::{console_log, Env, Request};
+use worker::{Env, Request};
 
 /// A request that may go on: with a verified identity, or anonymous (no credential at all).
 pub(crate) struct Verified {
@@ -77,6 +77,7 @@ pub(crate) async fn authenticate(
     req: &Request,
     env: &Env,
     isolate: &Isolate,
+    request_id: &str,
 ) -> Result<Verified, Failure> {
     let mut facts = TokenFacts::default();
     let header = |name: &str| req.headers().get(name).ok().flatten();
@@ -106,7 +107,7 @@ pub(crate) async fn authenticate(
     facts.kid = token.header().kid().map(str::to_owned);
 
     let fetch = KeyFetch::new(&isolate.config, env, isolate.cache.policy()).map_err(|problem| {
-        console_log!("{{\"config_error\":{problem:?}}}");
+        worker_glue::log_event(request_id, "config_error", "server_misconfigured", &problem);
         fail(&facts, Rejection::Misconfigured, "server_misconfigured")
     })?;
     let lookup = isolate
@@ -119,11 +120,7 @@ pub(crate) async fn authenticate(
         )
         .await;
     for event in isolate.cache.drain_events() {
-        console_log!(
-            "{{\"jwks_event\":\"{}\",\"detail\":{:?}}}",
-            event.code(),
-            event.to_string()
-        );
+        worker_glue::log_event(request_id, "jwks_event", event.code(), &event.to_string());
     }
     let keys = lookup
         .map_err(|e: CacheError| {

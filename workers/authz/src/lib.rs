@@ -24,7 +24,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let isolate = match isolate::Isolate::get(&env) {
         Ok(isolate) => isolate,
         Err(problem) => {
-            console_log!("{{\"request_id\":\"{request_id}\",\"config_error\":{problem:?}}}");
+            worker_glue::log_event(
+                &request_id,
+                "config_error",
+                "server_misconfigured",
+                &problem,
+            );
             let log = log.path(url.path());
             return reject(
                 Rejection::Misconfigured,

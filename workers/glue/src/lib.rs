@@ -76,3 +76,14 @@ pub fn copy_headers(from: &Headers, skip: impl Fn(&str) -> bool) -> Result<Heade
     }
     Ok(headers)
 }
+
+/// Writes a one-line JSON event that is not the request's own log line (a JWKS refresh, a
+/// configuration problem): `{"request_id":…,"<kind>":"<code>","detail":"…"}`.
+pub fn log_event(request_id: &str, kind: &str, code: &str, detail: &str) {
+    let line = serde_json::json!({
+        "request_id": request_id,
+        kind: code,
+        "detail": detail,
+    });
+    console_log!("{line}");
+}

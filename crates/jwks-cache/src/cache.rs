@@ -19,12 +19,23 @@ use crate::policy::{
     backoff_ms, ceil_secs, decide, ms, CachePolicy, Decision, FetchReason, Source, View,
 };
 
-/// What the Worker provides: the time and a source of jitter.
+/// What the Worker provides: the time, a source of jitter, and how a request waits.
 pub trait Environment {
     /// Milliseconds on a clock that does not jump (the Worker's `Date.now()`).
     fn now_ms(&self) -> u64;
     /// A number in `[0, 1)`, spread evenly; values outside are clamped.
     fn jitter(&self) -> f64;
+    /// How a request waits for a fetch that another request started.
+    ///
+    /// `None` (the default): it awaits the shared fetch, and is woken when it
+    /// completes. Runtimes that tie every wake-up to the request whose I/O
+    /// caused it (Cloudflare Workers: a request waiting only on another
+    /// request's I/O is cancelled as hung) return a short timer of the
+    /// waiting request's own instead; the cache then checks the shared fetch
+    /// each time the timer fires and never registers the waiter with it.
+    fn tick(&self) -> Option<LocalBoxFuture<'static, ()>> {
+        None
+    }
 }
 
 /// A successfully fetched key set.
@@ -149,9 +160,9 @@ impl<K: 'static> JwksCache<K> {
             _ => None,
         };
         let step = self.state.borrow_mut().step(&self.policy, now, kid_known);
-        let (id, fut) = match step {
+        let (id, out) = match step {
             Step::Done(answer) => return answer,
-            Step::Wait(id, fut) => (id, fut),
+            Step::Wait(id, fut) => (id, self.wait_for(env, id, fut).await),
             Step::Start(reason) => {
                 // The caller's closure runs with no borrow held.
                 let fut = fetch()
@@ -159,10 +170,9 @@ impl<K: 'static> JwksCache<K> {
                     .boxed_local()
                     .shared();
                 let id = self.state.borrow_mut().start(now, reason, fut.clone());
-                (id, fut)
+                (id, fut.await)
             }
         };
-        let out = fut.await;
         let now = env.now_ms();
         let jitter = env.jitter();
         let mut st = self.state.borrow_mut();
@@ -177,6 +187,31 @@ impl<K: 'static> JwksCache<K> {
                 retry_after_seconds: ceil_secs(st.backoff_left(now)),
                 last_error: Some(e),
             }),
+        }
+    }
+
+    /// Waits for flight `id`, started by another request (see
+    /// [`Environment::tick`]). A flight abandoned while waiting (its request
+    /// was cancelled and it never finished) counts as a timed-out fetch.
+    async fn wait_for(
+        &self,
+        env: &impl Environment,
+        id: u64,
+        fut: Shared<LocalBoxFuture<'static, FlightOutput<K>>>,
+    ) -> FlightOutput<K> {
+        loop {
+            if let Some(out) = fut.peek() {
+                return out.clone();
+            }
+            let Some(tick) = env.tick() else {
+                return fut.await;
+            };
+            tick.await;
+            let mut st = self.state.borrow_mut();
+            st.abandon_overdue_flight(&self.policy, env.now_ms());
+            if fut.peek().is_none() && st.flight.as_ref().map(|f| f.id) != Some(id) {
+                return Err(FetchError::Timeout);
+            }
         }
     }
 

@@ -1,12 +1,13 @@
 //! Cross-rule checks: shadowed rules (errors or warnings), duplicate names, no default.
 
-use crate::decide::Rule;
+use crate::decide::{Access, Rule};
 use crate::error::{TableError, TableErrorKind as K, Warning};
 use crate::method::MethodSet;
 use crate::pattern::Pattern;
 
 /// A rule whose path and methods an earlier rule fully covers is dead: an error.
-/// Covered for only some methods: a warning naming them.
+/// Covered for only some methods: a warning naming them — except for a `deny` rule, where
+/// "the earlier rule decides those methods, this one refuses the rest" is the intent.
 pub(crate) fn check_shadowing(
     rules: &[Rule],
     errors: &mut Vec<TableError>,
@@ -26,6 +27,9 @@ pub(crate) fn check_shadowing(
             if e.methods.intersects(later.methods) {
                 partly.push(e);
             }
+        }
+        if matches!(later.access, Access::Deny) {
+            continue;
         }
         for e in partly {
             let msg = format!(

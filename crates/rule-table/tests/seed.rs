@@ -47,7 +47,7 @@ const FORBIDDEN: Verdict = Verdict::Forbidden {
 #[test]
 fn seed_has_the_documented_rules() {
     let t = table();
-    assert_eq!(t.len(), 5);
+    assert_eq!(t.len(), 6);
     assert!(!t.case_sensitive());
 }
 
@@ -67,7 +67,7 @@ fn health_is_public_for_get_and_head_only() {
     let d = decide(&t, "POST", "/health", None);
     assert_eq!(
         (d.verdict, d.rule.map(|r| r.index)),
-        (Verdict::Unauthenticated, Some(5))
+        (Verdict::Unauthenticated, Some(6))
     );
 }
 
@@ -125,12 +125,18 @@ fn profile_is_owner_or_admin() {
     assert_eq!(d.verdict, Verdict::Allow);
     let d = decide(&t, "PUT", "/profile/user", None);
     assert_eq!(d.verdict, Verdict::Unauthenticated);
-    // DELETE is not in the profile rule: the authenticated default decides.
-    let d = decide(&t, "DELETE", "/profile/someone-else", Some(&user()));
-    assert_eq!(
-        (d.verdict, d.rule.map(|r| r.index)),
-        (Verdict::Allow, Some(5))
-    );
+    // Other methods must not fall through to the authenticated default and skip the owner
+    // check: the profile-other-methods rule refuses them, even to the owner.
+    for m in ["DELETE", "HEAD", "PATCH", "OPTIONS", "POST"] {
+        let d = decide(&t, m, "/profile/someone-else", Some(&user()));
+        assert_eq!(
+            (d.verdict, d.rule.map(|r| r.index), d.reason.code()),
+            (FORBIDDEN, Some(4), "deny_rule"),
+            "{m}"
+        );
+        let d = decide(&t, m, "/profile/user", Some(&user()));
+        assert_eq!(d.verdict, FORBIDDEN, "{m} by the owner");
+    }
 }
 
 #[test]
@@ -181,7 +187,7 @@ fn everything_else_is_authenticated() {
     let d = decide(&t, "GET", "/hello", Some(&user()));
     assert_eq!(
         (d.verdict, d.rule.map(|r| r.index)),
-        (Verdict::Allow, Some(5))
+        (Verdict::Allow, Some(6))
     );
     let d = decide(&t, "PROPFIND", "/", Some(&user()));
     assert_eq!(d.verdict, Verdict::Allow);

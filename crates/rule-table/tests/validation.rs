@@ -287,3 +287,14 @@ fn all_errors_are_collected_across_rules() {
     assert_eq!(e.errors()[2].rule().map(|r| r.index), Some(2));
     assert_eq!(e.to_string().lines().count(), 4);
 }
+
+#[test]
+fn a_deny_rule_for_the_remaining_methods_is_not_a_warning() {
+    // "Rule 1 decides GET; rule 2 refuses every other method": the intent, not a mistake.
+    let src = "[[rule]]\npath = \"/p/{id}\"\nmethods = [\"GET\"]\n\n[[rule]]\npath = \"/p/{id}\"\nallow = \"deny\"\n\n[[rule]]\npath = \"/**\"\n";
+    let c = RuleTable::from_toml(src).unwrap();
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    // A deny rule that is entirely covered is still dead code: an error.
+    let src = "[[rule]]\npath = \"/p/{id}\"\n\n[[rule]]\npath = \"/p/{id}\"\nallow = \"deny\"\n";
+    assert!(RuleTable::from_toml(src).is_err());
+}

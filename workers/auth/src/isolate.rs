@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 use worker::Env;
+use worker_glue::{per_isolate, IsolateCell};
 
 /// What every request of this isolate shares.
 pub(crate) struct Isolate {
@@ -18,21 +19,13 @@ pub(crate) struct Isolate {
 }
 
 thread_local! {
-    // A Worker isolate is single-threaded; `Rc` clones are handed out so that no borrow of
-    // this cell is ever held across an `.await`.
-    static ISOLATE: RefCell<Option<Result<Rc<Isolate>, String>>> = const { RefCell::new(None) };
+    static ISOLATE: IsolateCell<Isolate> = const { RefCell::new(None) };
 }
 
 impl Isolate {
-    /// The isolate's state, built on first use; a configuration error is kept (and reported on
-    /// every request) rather than retried, since `[vars]` cannot change within an isolate.
+    /// The isolate's state, built on first use (see [`per_isolate`]).
     pub(crate) fn get(env: &Env) -> Result<Rc<Isolate>, String> {
-        if let Some(built) = ISOLATE.with(|cell| cell.borrow().clone()) {
-            return built;
-        }
-        let built = Isolate::build(env).map(Rc::new);
-        ISOLATE.with(|cell| *cell.borrow_mut() = Some(built.clone()));
-        built
+        per_isolate(&ISOLATE, || Isolate::build(env))
     }
 
     fn build(env: &Env) -> Result<Isolate, String> {

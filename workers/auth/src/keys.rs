@@ -1,7 +1,7 @@
 //! Fetching the issuer's key set (JWKS) for the cache: over HTTPS or a service binding, with a
 //! timeout, no redirects and a size cap. When and whether to fetch is `jwks-cache`'s decision.
 
-use futures_util::future::{select, Either};
+use futures_util::future::{select, Either, LocalBoxFuture};
 use handoff::{AuthConfig, JwksSource, JWKS_SERVICE_PATH};
 use jose_jwt::JwkSet;
 use jwks_cache::{freshness_from_cache_control, CachePolicy, Environment, FetchError, Fetched};
@@ -29,7 +29,16 @@ impl Environment for WorkerEnvironment {
     fn jitter(&self) -> f64 {
         js_sys::Math::random()
     }
+
+    /// workerd cancels a request that waits only on another request's I/O as hung, so a
+    /// request waiting for a shared JWKS fetch polls it on a short timer of its own.
+    fn tick(&self) -> Option<LocalBoxFuture<'static, ()>> {
+        Some(Box::pin(Delay::from(WAIT_TICK)))
+    }
 }
+
+/// How often a request waiting for another request's JWKS fetch looks at it again.
+const WAIT_TICK: Duration = Duration::from_millis(10);
 
 /// Everything a fetch needs, owned, because the cache may run it after the request that
 /// started it has gone.

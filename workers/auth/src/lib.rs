@@ -11,7 +11,7 @@ mod isolate;
 mod keys;
 mod verify;
 
-use handoff::{LogLine, Outcome, Rejection, WorkerName};
+use handoff::{LogLine, Outcome, WorkerName};
 use worker::{console_log, event, Context, Env, Request, Response, Result};
 use worker_glue::reject;
 
@@ -27,20 +27,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let isolate = match isolate::Isolate::get(&env) {
         Ok(isolate) => isolate,
         Err(problem) => {
-            // Names the variable and the fix; never its value.
-            worker_glue::log_event(
-                &request_id,
-                "config_error",
-                "server_misconfigured",
-                &problem,
-            );
-            return reject(
-                Rejection::Misconfigured,
-                "server_misconfigured",
-                "",
-                &request_id,
-                log,
-            );
+            return worker_glue::misconfigured(&request_id, &problem, log);
         }
     };
     let realm = isolate.config.realm().to_owned();

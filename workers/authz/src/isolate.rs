@@ -5,6 +5,7 @@ use rule_table::RuleTable;
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::Env;
+use worker_glue::{per_isolate, IsolateCell};
 
 /// The rule table users edit; `build.rs` has already refused it if it has an error.
 const RULES: &str = include_str!("../rules.toml");
@@ -15,17 +16,12 @@ pub(crate) struct Isolate {
 }
 
 thread_local! {
-    static ISOLATE: RefCell<Option<Result<Rc<Isolate>, String>>> = const { RefCell::new(None) };
+    static ISOLATE: IsolateCell<Isolate> = const { RefCell::new(None) };
 }
 
 impl Isolate {
     pub(crate) fn get(env: &Env) -> Result<Rc<Isolate>, String> {
-        if let Some(built) = ISOLATE.with(|cell| cell.borrow().clone()) {
-            return built;
-        }
-        let built = Isolate::build(env).map(Rc::new);
-        ISOLATE.with(|cell| *cell.borrow_mut() = Some(built.clone()));
-        built
+        per_isolate(&ISOLATE, || Isolate::build(env))
     }
 
     fn build(env: &Env) -> Result<Isolate, String> {

@@ -24,20 +24,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let isolate = match isolate::Isolate::get(&env) {
         Ok(isolate) => isolate,
         Err(problem) => {
-            worker_glue::log_event(
-                &request_id,
-                "config_error",
-                "server_misconfigured",
-                &problem,
-            );
-            let log = log.path(url.path());
-            return reject(
-                Rejection::Misconfigured,
-                "server_misconfigured",
-                "",
-                &request_id,
-                log,
-            );
+            return worker_glue::misconfigured(&request_id, &problem, log.path(url.path()));
         }
     };
     let realm = isolate.config.realm().to_owned();

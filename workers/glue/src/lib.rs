@@ -3,6 +3,9 @@
 #![forbid(unsafe_code)]
 
 use handoff::{error_response, LogLineBuilder, Rejection};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::thread::LocalKey;
 use worker::{console_log, Date, Env, Headers, Response, Result};
 
 /// The header that carries the request id from the auth Worker to the authz Worker and origin.
@@ -86,4 +89,37 @@ pub fn log_event(request_id: &str, kind: &str, code: &str, detail: &str) {
         "detail": detail,
     });
     console_log!("{line}");
+}
+
+/// The answer to every request of an isolate whose configuration is invalid: the problem (which
+/// names the variable and the fix, never its value) goes to the log, the client gets a 500.
+pub fn misconfigured(request_id: &str, problem: &str, log: LogLineBuilder) -> Result<Response> {
+    log_event(request_id, "config_error", "server_misconfigured", problem);
+    reject(
+        Rejection::Misconfigured,
+        "server_misconfigured",
+        "",
+        request_id,
+        log,
+    )
+}
+
+/// A per-isolate value, built on first use and shared by every later request of the isolate.
+///
+/// A build error is kept too: `[vars]` cannot change within an isolate, so it is reported on
+/// every request rather than retried. An `Rc` is handed out so that no borrow of the cell is
+/// ever held across an `.await`.
+pub type IsolateCell<T> = RefCell<Option<std::result::Result<Rc<T>, String>>>;
+
+/// The value in `cell` (a `thread_local!` [`IsolateCell`]), building it with `build` once.
+pub fn per_isolate<T>(
+    cell: &'static LocalKey<IsolateCell<T>>,
+    build: impl FnOnce() -> std::result::Result<T, String>,
+) -> std::result::Result<Rc<T>, String> {
+    if let Some(built) = cell.with(|c| c.borrow().clone()) {
+        return built;
+    }
+    let built = build().map(Rc::new);
+    cell.with(|c| *c.borrow_mut() = Some(built.clone()));
+    built
 }

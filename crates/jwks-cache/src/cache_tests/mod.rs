@@ -171,3 +171,4 @@ mod failures;
 mod freshness;
 mod props;
 mod single_flight;
+mod ticking;

@@ -1,0 +1,90 @@
+//! Command-line options.
+
+use crate::Result;
+use std::time::Duration;
+
+pub(crate) const USAGE: &str = "\
+usage: cargo run --release -p bench-runner -- [options]
+  --duration SECS      measured seconds per scenario, stack and concurrency (default 5)
+  --warmup SECS        unmeasured seconds before each measurement (default 1)
+  --tokens N           distinct pre-minted tokens per scenario (default 10000)
+  --concurrency LIST   comma-separated connection counts (default 1,32)
+  --scenarios LIST     only these scenarios (default: all)
+  --soak SECS          soak of the Rust pair at 64 connections (default 60; 0 skips it)
+  --reuse-bundles      use the bundles of the previous run instead of running wrangler
+  --out FILE           where to write the report (default bench/RESULTS.md)";
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) duration: Duration,
+    pub(crate) warmup: Duration,
+    pub(crate) tokens: usize,
+    pub(crate) concurrency: Vec<usize>,
+    pub(crate) scenarios: Option<Vec<String>>,
+    pub(crate) soak: Duration,
+    pub(crate) reuse_bundles: bool,
+    pub(crate) out: Option<String>,
+    /// The arguments as given, for the report's "command" line.
+    pub(crate) args: Vec<String>,
+}
+
+impl Options {
+    pub(crate) fn parse(args: impl Iterator<Item = String>) -> Result<Self> {
+        let args: Vec<String> = args.collect();
+        let mut options = Self {
+            duration: Duration::from_secs(5),
+            warmup: Duration::from_secs(1),
+            tokens: 10_000,
+            concurrency: vec![1, 32],
+            scenarios: None,
+            soak: Duration::from_secs(60),
+            reuse_bundles: false,
+            out: None,
+            args: args.clone(),
+        };
+        let mut it = args.into_iter();
+        while let Some(arg) = it.next() {
+            let mut value = || it.next().ok_or(format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--duration" => options.duration = seconds(&value()?, 1, 600)?,
+                "--warmup" => options.warmup = seconds(&value()?, 0, 60)?,
+                "--soak" => options.soak = seconds(&value()?, 0, 3600)?,
+                "--tokens" => {
+                    options.tokens = value()?.parse().map_err(|_| "--tokens takes a number")?;
+                    if !(1..=100_000).contains(&options.tokens) {
+                        return Err("--tokens must be 1..=100000".into());
+                    }
+                }
+                "--concurrency" => {
+                    options.concurrency = value()?
+                        .split(',')
+                        .map(|c| c.trim().parse::<usize>())
+                        .collect::<std::result::Result<_, _>>()
+                        .map_err(|_| "--concurrency takes numbers like 1,32")?;
+                    if options.concurrency.iter().any(|c| !(1..=256).contains(c)) {
+                        return Err("each concurrency must be 1..=256".into());
+                    }
+                }
+                "--scenarios" => {
+                    options.scenarios = Some(value()?.split(',').map(str::to_string).collect());
+                }
+                "--reuse-bundles" => options.reuse_bundles = true,
+                "--out" => options.out = Some(value()?),
+                "-h" | "--help" => return Err("help".into()),
+                other => return Err(format!("unknown option {other}").into()),
+            }
+        }
+        Ok(options)
+    }
+}
+
+fn seconds(text: &str, min: u64, max: u64) -> Result<Duration> {
+    let secs: u64 = text
+        .parse()
+        .map_err(|_| format!("{text} is not a number of seconds"))?;
+    if !(min..=max).contains(&secs) {
+        return Err(format!("{secs} s is outside {min}..={max}").into());
+    }
+    Ok(Duration::from_secs(secs))
+}

@@ -1,0 +1,117 @@
+//! The scenarios: which requests each one sends and the status each stack must answer.
+
+use e2e::{Alg, IdentityProvider};
+use serde_json::json;
+use std::sync::Arc;
+
+/// One load scenario.
+pub(crate) struct Scenario {
+    pub(crate) name: &'static str,
+    pub(crate) what: &'static str,
+    /// Whole HTTP/1.1 requests, sent in turn.
+    pub(crate) requests: Arc<Vec<Vec<u8>>>,
+    /// The status the auth/authz pairs must answer (the pass-through floor always gets 200
+    /// from the origin).
+    pub(crate) expected: u16,
+    /// Whether this scenario's latency is held to the added-p50 budget.
+    pub(crate) repeated_token: bool,
+}
+
+/// Token lifetime: longer than any run, so no token expires mid-benchmark.
+const LIFETIME_SECONDS: u64 = 3 * 3600;
+
+fn request(path: &str, token: Option<&str>) -> Vec<u8> {
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench-runner\r\n{auth}\r\n")
+        .into_bytes()
+}
+
+fn mint(idp: &IdentityProvider, alg: Alg, sub: &str, roles: &[&str]) -> String {
+    let now = e2e::idp::now();
+    let claims = json!({"iss": idp.issuer(), "aud": e2e::idp::DEMO_AUDIENCE, "sub": sub,
+                        "roles": roles, "iat": now, "exp": now + LIFETIME_SECONDS});
+    idp.mint(alg, claims)
+}
+
+/// `count` distinct tokens of `alg` (each its own `sub`), tag keeps pools apart.
+fn pool(idp: &IdentityProvider, alg: Alg, tag: &str, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|i| mint(idp, alg, &format!("{tag}-user-{i}"), &["user"]))
+        .collect()
+}
+
+/// Every scenario, with `distinct` pre-minted tokens for each that must not share tokens.
+pub(crate) fn all(idp: &IdentityProvider, distinct: usize) -> Vec<Scenario> {
+    let api = "/api/items";
+    let to_requests = |path: &str, tokens: &[String]| -> Arc<Vec<Vec<u8>>> {
+        Arc::new(tokens.iter().map(|t| request(path, Some(t))).collect())
+    };
+    let repeated = mint(idp, Alg::Es256, "repeated-user", &["user"]);
+    let es256 = pool(idp, Alg::Es256, "es", distinct);
+    let eddsa = pool(idp, Alg::EdDsa, "ed", distinct);
+    let rs256 = pool(idp, Alg::Rs256, "rs", distinct);
+    let forbidden = pool(idp, Alg::Es256, "forbidden", distinct);
+    // A well-formed token whose signature belongs to another token: only the signature check
+    // can reject it.
+    let donors = pool(idp, Alg::Es256, "donor", distinct.max(1) + 1);
+    let bad: Vec<String> = pool(idp, Alg::Es256, "bad", distinct)
+        .iter()
+        .zip(donors.iter().skip(1))
+        .map(|(token, donor)| {
+            let signed = token.rsplit_once('.').map_or("", |(s, _)| s);
+            let signature = donor.rsplit_once('.').map_or("", |(_, s)| s);
+            format!("{signed}.{signature}")
+        })
+        .collect();
+    vec![
+        Scenario {
+            name: "repeated-es256",
+            what: "one ES256 token on every request, GET /api/items -> 200",
+            requests: Arc::new(vec![request(api, Some(&repeated))]),
+            expected: 200,
+            repeated_token: true,
+        },
+        Scenario {
+            name: "distinct-es256",
+            what: "distinct ES256 tokens, GET /api/items -> 200",
+            requests: to_requests(api, &es256),
+            expected: 200,
+            repeated_token: false,
+        },
+        Scenario {
+            name: "distinct-eddsa",
+            what: "distinct EdDSA tokens, GET /api/items -> 200",
+            requests: to_requests(api, &eddsa),
+            expected: 200,
+            repeated_token: false,
+        },
+        Scenario {
+            name: "distinct-rs256",
+            what: "distinct RS256 tokens, GET /api/items -> 200",
+            requests: to_requests(api, &rs256),
+            expected: 200,
+            repeated_token: false,
+        },
+        Scenario {
+            name: "bad-signature",
+            what: "distinct ES256 tokens with another token's signature -> 401",
+            requests: to_requests(api, &bad),
+            expected: 401,
+            repeated_token: false,
+        },
+        Scenario {
+            name: "forbidden",
+            what: "distinct ES256 tokens without role admin, GET /admin/reports -> 403",
+            requests: to_requests("/admin/reports", &forbidden),
+            expected: 403,
+            repeated_token: false,
+        },
+        Scenario {
+            name: "anonymous",
+            what: "no token, GET /api/items -> 401",
+            requests: Arc::new(vec![request(api, None)]),
+            expected: 401,
+            repeated_token: false,
+        },
+    ]
+}

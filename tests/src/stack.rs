@@ -119,8 +119,12 @@ impl Stack {
             .tempdir()?;
         let auth_toml = dir.path().join("auth.toml");
         let authz_toml = dir.path().join("authz.toml");
-        fs::write(&auth_toml, worker_config(&root, "auth", &config.auth)?)?;
-        fs::write(&authz_toml, worker_config(&root, "authz", &config.authz)?)?;
+        let (auth, authz) = (&config.auth, &config.authz);
+        fs::write(&auth_toml, worker_config(&root, dir.path(), "auth", auth)?)?;
+        fs::write(
+            &authz_toml,
+            worker_config(&root, dir.path(), "authz", authz)?,
+        )?;
 
         let port = match config.port {
             Some(port) => port,
@@ -260,9 +264,16 @@ pub fn workspace_root() -> PathBuf {
     manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
-/// The generated config of one Worker: the project's `wrangler.<name>.toml` with `main` made
-/// absolute, `[build]` removed (the Workers are built beforehand) and `[vars]` replaced.
-fn worker_config(root: &Path, name: &str, vars: &BTreeMap<String, String>) -> io::Result<String> {
+/// The generated config of one Worker: the project's `wrangler.<name>.toml` with `main` pointing
+/// at a snapshot of the build output in `snapshot_dir` (wrangler reloads a Worker whose files
+/// change, and a reload would empty its per-isolate caches mid-test if the Workers were rebuilt
+/// meanwhile), `[build]` removed (the Workers are built beforehand) and `[vars]` replaced.
+fn worker_config(
+    root: &Path,
+    snapshot_dir: &Path,
+    name: &str,
+    vars: &BTreeMap<String, String>,
+) -> io::Result<String> {
     let source = root.join(format!("wrangler.{name}.toml"));
     let text = fs::read_to_string(&source)?;
     let mut table: toml::Table = text
@@ -279,6 +290,12 @@ fn worker_config(root: &Path, name: &str, vars: &BTreeMap<String, String>) -> io
             main.display()
         )));
     }
+    let build_dir = main
+        .parent()
+        .ok_or_else(|| io::Error::other(format!("{} has no directory", main.display())))?;
+    let snapshot = snapshot_dir.join(format!("{name}-build"));
+    copy_dir(build_dir, &snapshot)?;
+    let main = snapshot.join(main.strip_prefix(build_dir).map_err(io::Error::other)?);
     table.insert(
         "main".into(),
         toml::Value::String(main.to_string_lossy().into_owned()),
@@ -290,6 +307,20 @@ fn worker_config(root: &Path, name: &str, vars: &BTreeMap<String, String>) -> io
         .collect();
     table.insert("vars".into(), toml::Value::Table(vars));
     toml::to_string(&table).map_err(io::Error::other)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 /// A port that was free a moment ago on 127.0.0.1.
@@ -305,14 +336,17 @@ mod tests {
     fn generated_config_keeps_bindings_and_replaces_vars_and_build() {
         let root = workspace_root();
         let vars = BTreeMap::from([("ISSUER".to_string(), "http://i".to_string())]);
-        match worker_config(&root, "auth", &vars) {
+        let snapshot = tempfile::tempdir().unwrap();
+        match worker_config(&root, snapshot.path(), "auth", &vars) {
             Ok(text) => {
                 let t: toml::Table = text.parse().unwrap();
                 assert!(t.get("build").is_none());
                 assert_eq!(t["vars"]["ISSUER"].as_str(), Some("http://i"));
                 assert!(t["vars"].get("JWKS_URL").is_none());
                 assert_eq!(t["services"][0]["service"].as_str(), Some("edge-authz"));
-                assert!(Path::new(t["main"].as_str().unwrap()).is_absolute());
+                let main = Path::new(t["main"].as_str().unwrap());
+                assert!(main.is_absolute() && main.starts_with(snapshot.path()));
+                assert!(main.exists(), "the build output is copied");
             }
             // Without built Workers the error must say what to do.
             Err(e) => assert!(e.to_string().contains("cargo xtask build"), "{e}"),

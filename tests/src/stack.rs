@@ -36,6 +36,7 @@ pub struct StackConfig {
     auth: BTreeMap<String, String>,
     authz: BTreeMap<String, String>,
     port: Option<u16>,
+    authz_only: bool,
 }
 
 impl StackConfig {
@@ -55,6 +56,7 @@ impl StackConfig {
             auth: auth.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             authz: authz.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             port: None,
+            authz_only: false,
         }
     }
 
@@ -79,6 +81,13 @@ impl StackConfig {
     /// Listens on this port instead of a free one (for the demo).
     pub fn port(mut self, port: u16) -> Self {
         self.port = Some(port);
+        self
+    }
+
+    /// Runs the authz Worker alone as the entry, as if someone had given it a public route by
+    /// mistake: what does it do with identity nobody verified?
+    pub fn authz_only(mut self) -> Self {
+        self.authz_only = true;
         self
     }
 
@@ -133,15 +142,19 @@ impl Stack {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let log_path = dir.path().join("wrangler.log");
         let log = fs::File::create(&log_path)?;
+        // The first config is the entry Worker.
+        let configs: Vec<&Path> = if config.authz_only {
+            vec![Path::new("-c"), &authz_toml]
+        } else {
+            vec![Path::new("-c"), &auth_toml, Path::new("-c"), &authz_toml]
+        };
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(WATCHDOG)
             .arg("sh")
             .arg(&wrangler)
-            .args(["dev", "-c"])
-            .arg(&auth_toml)
-            .arg("-c")
-            .arg(&authz_toml)
+            .arg("dev")
+            .args(configs)
             .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &free_port()?.to_string()])
             .arg("--persist-to")

@@ -11,6 +11,7 @@ usage: cargo run --release -p bench-runner -- [options]
   --concurrency LIST   comma-separated connection counts (default 1,32)
   --scenarios LIST     only these scenarios (default: all)
   --soak SECS          soak of the Rust pair at 64 connections (default 60; 0 skips it)
+  --inspect ADDR       start the Rust pair's workerd with its inspector on ADDR (for profile.mjs)
   --reuse-bundles      use the bundles of the previous run instead of running wrangler
   --out FILE           where to write the report (default bench/RESULTS.md)";
 
@@ -24,6 +25,7 @@ pub(crate) struct Options {
     pub(crate) scenarios: Option<Vec<String>>,
     pub(crate) soak: Duration,
     pub(crate) reuse_bundles: bool,
+    pub(crate) inspect: Option<String>,
     pub(crate) out: Option<String>,
     /// The arguments as given, for the report's "command" line.
     pub(crate) args: Vec<String>,
@@ -40,6 +42,7 @@ impl Options {
             scenarios: None,
             soak: Duration::from_secs(60),
             reuse_bundles: false,
+            inspect: None,
             out: None,
             args: args.clone(),
         };
@@ -70,6 +73,7 @@ impl Options {
                     options.scenarios = Some(value()?.split(',').map(str::to_string).collect());
                 }
                 "--reuse-bundles" => options.reuse_bundles = true,
+                "--inspect" => options.inspect = Some(value()?),
                 "--out" => options.out = Some(value()?),
                 "-h" | "--help" => return Err("help".into()),
                 other => return Err(format!("unknown option {other}").into()),

@@ -84,6 +84,7 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
                 bundle: authz,
                 vars: authz_vars,
             },
+            options.inspect.as_deref().filter(|_| kind == Kind::Rust),
         )?;
         stacks.push(Stack { kind, workerd });
     }

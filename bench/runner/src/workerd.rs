@@ -45,14 +45,18 @@ impl Workerd {
         compatibility_date: &str,
         auth: &WorkerSpec<'_>,
         authz: &WorkerSpec<'_>,
+        inspector: Option<&str>,
     ) -> Result<Self> {
         let config = dir.join("workerd.capnp");
         fs::write(&config, capnp(dir, port, compatibility_date, auth, authz))?;
         let log = dir.join("workerd.log");
         let out = File::create(&log)?;
-        let child = Command::new(workerd)
-            .arg("serve")
-            .arg(&config)
+        let mut command = Command::new(workerd);
+        command.arg("serve").arg(&config);
+        if let Some(addr) = inspector {
+            command.arg(format!("--inspector-addr={addr}"));
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)
             .stderr(out)

@@ -87,17 +87,33 @@ fn serve(conn: TcpStream, handler: &Handler) {
             return;
         };
         let close = wants_close(&head);
+        let head_request = head.first_line.starts_with("HEAD ");
         let Some(incoming) = split(head, body) else {
             return;
         };
         match handler(incoming) {
             Reply::Hangup => return,
             Reply::Bytes(bytes) => {
-                if writer.write_all(&bytes).is_err() || close {
+                // A response to HEAD has no body (RFC 9110 §9.3.2); bytes after the head would
+                // be read as the start of the next response on a kept-alive connection.
+                let bytes = if head_request {
+                    head_only(&bytes)
+                } else {
+                    &bytes
+                };
+                if writer.write_all(bytes).is_err() || close {
                     return;
                 }
             }
         }
+    }
+}
+
+/// The status line and headers of a serialized response, without its body.
+fn head_only(response: &[u8]) -> &[u8] {
+    match response.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(end) => response.get(..end + 4).unwrap_or(response),
+        None => response,
     }
 }
 

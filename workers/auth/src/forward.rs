@@ -7,7 +7,7 @@ use handoff::{
     identity_headers, is_client_identity_header, sign_context, Identity, Rejection, CONTEXT_HEADER,
 };
 use worker::{Env, Headers, Request, RequestInit, RequestRedirect, Response, Result};
-use worker_glue::{copy_headers, REQUEST_ID_HEADER};
+use worker_glue::{clone_headers, copy_headers, REQUEST_ID_HEADER};
 
 /// Sends the request on to `AUTHZ`; the authz Worker's answer comes back with our request id.
 pub(crate) async fn to_authz(
@@ -38,8 +38,9 @@ pub(crate) async fn to_authz(
     let response = authz
         .fetch_request(request)
         .await
-        .map_err(|_| Rejection::UpstreamUnavailable)?;
-    with_request_id(response, request_id).map_err(|_| Rejection::UpstreamUnavailable)
+        .map_err(|e| worker_glue::upstream_failed(request_id, "authz_fetch_failed", &e))?;
+    with_request_id(response, request_id)
+        .map_err(|e| worker_glue::upstream_failed(request_id, "response_copy_failed", &e))
 }
 
 fn forwarded_headers(
@@ -70,7 +71,7 @@ fn forwarded_headers(
 
 /// The authz Worker's response (headers of a fetched response are immutable: copy them).
 fn with_request_id(response: Response, request_id: &str) -> Result<Response> {
-    let headers = copy_headers(response.headers(), |_| false)?;
+    let headers = clone_headers(response.headers())?;
     headers.set(REQUEST_ID_HEADER, request_id)?;
     Ok(response.with_headers(headers))
 }

@@ -14,6 +14,7 @@ pub(crate) async fn to_origin(
     isolate: &Isolate,
     path: &NormalizedPath,
     identity: Option<&Identity>,
+    request_id: &str,
 ) -> std::result::Result<Response, Rejection> {
     let target = target_url(url, isolate, path).ok_or(Rejection::BadRequest)?;
     // Identity headers are re-set below from the verified context (this also drops the context
@@ -38,7 +39,7 @@ pub(crate) async fn to_origin(
     Fetch::Request(request)
         .send()
         .await
-        .map_err(|_| Rejection::UpstreamUnavailable)
+        .map_err(|e| worker_glue::upstream_failed(request_id, "origin_fetch_failed", &e))
 }
 
 /// `ORIGIN_URL` + normalized path + query when configured; else the request's own URL with the

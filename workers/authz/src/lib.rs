@@ -95,7 +95,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         return reject(rejection, decision.reason.code(), &realm, &request_id, log);
     }
 
-    match forward::to_origin(req, &url, &isolate, &path, identity.as_ref()).await {
+    match forward::to_origin(req, &url, &isolate, &path, identity.as_ref(), &request_id).await {
         Ok(response) => {
             console_log!("{}", log.status(response.status_code()).build().to_json());
             Ok(response)

@@ -38,6 +38,13 @@ pub fn request_id(given: Option<&str>) -> String {
     })
 }
 
+/// Logs why the next hop failed (the runtime's message, which names no token or secret) and
+/// gives the rejection for it: 502.
+pub fn upstream_failed(request_id: &str, code: &str, error: &worker::Error) -> Rejection {
+    log_event(request_id, "upstream_error", code, &error.to_string());
+    Rejection::UpstreamUnavailable
+}
+
 /// Answers with the one error shape and writes the request's log line.
 pub fn reject(
     rejection: Rejection,
@@ -68,13 +75,19 @@ pub fn reject(
         .with_headers(headers))
 }
 
-/// Copies `from`'s headers (a fetched request's or response's are immutable) except those
-/// `skip` refuses, into a new, mutable set.
+/// A mutable copy of `from` (a fetched request's or response's headers are immutable), made by
+/// the runtime in one call rather than header by header through Wasm.
+pub fn clone_headers(from: &Headers) -> Result<Headers> {
+    Ok(Headers(web_sys::Headers::new_with_headers(&from.0)?))
+}
+
+/// A mutable copy of `from` without the headers `skip` refuses (`skip` sees lower-case names).
 pub fn copy_headers(from: &Headers, skip: impl Fn(&str) -> bool) -> Result<Headers> {
-    let headers = Headers::new();
-    for (name, value) in from.entries() {
-        if !skip(&name.to_ascii_lowercase()) {
-            headers.append(&name, &value)?;
+    let headers = clone_headers(from)?;
+    // Only the names cross into Wasm; the values stay in the runtime.
+    for name in from.keys() {
+        if skip(&name.to_ascii_lowercase()) {
+            headers.delete(&name)?;
         }
     }
     Ok(headers)

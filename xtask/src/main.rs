@@ -19,7 +19,21 @@ commands:
   build-worker <name> build one Worker (auth | authz); what the wrangler [build] commands run
   dev                 set up, build, and run the demo: identity provider, origin and both Workers
   test                set up, then fmt, clippy, unit tests, Wasm builds and the end-to-end tests
+  bench [options]     set up, build, and benchmark both Workers in workerd against the jose
+                      design and a pass-through floor; writes bench/RESULTS.md (see bench/README.md)
 ";
+
+/// The load benchmark (not part of `test`): its runner bundles and builds what it measures.
+fn bench(options: &[String]) -> util::Result<()> {
+    setup::run()?;
+    util::run_command(
+        "bench",
+        std::process::Command::new("cargo")
+            .args(["run", "--release", "-p", "bench-runner", "--"])
+            .args(options),
+        "The benchmark stopped: its output above says why (a FAIL line is a budget it missed).",
+    )
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,6 +53,7 @@ fn main() -> ExitCode {
         },
         Some("dev") => dev::run(),
         Some("test") => test::run(),
+        Some("bench") => bench(args.get(1..).unwrap_or(&[])),
         Some("help") | Some("--help") | Some("-h") => {
             print!("{USAGE}");
             Ok(())

@@ -30,7 +30,7 @@ pub struct Tools {
 pub fn run() -> Result<Tools> {
     check_node()?;
     ensure_wasm_target()?;
-    let worker_build = ensure_cargo_tool(
+    ensure_cargo_tool(
         "worker-build",
         "worker-build",
         WORKER_BUILD_VERSION,
@@ -39,12 +39,9 @@ pub fn run() -> Result<Tools> {
     let bindgen_version = wasm_bindgen_version()?;
     // wasm-bindgen-cli's own lockfile pins a crate that crates.io has since yanked, so it is
     // installed without `--locked`; the version that matters, its own, is exact.
-    let wasm_bindgen =
-        ensure_cargo_tool("wasm-bindgen-cli", "wasm-bindgen", &bindgen_version, &[])?;
+    ensure_cargo_tool("wasm-bindgen-cli", "wasm-bindgen", &bindgen_version, &[])?;
     ensure_npm_packages()?;
     let tools = Tools::locate()?;
-    debug_assert_eq!(tools.worker_build, worker_build);
-    debug_assert_eq!(tools.wasm_bindgen, wasm_bindgen);
     step("setup", "all tools present");
     Ok(tools)
 }
@@ -149,16 +146,11 @@ fn ensure_wasm_target() -> Result<()> {
     )
 }
 
-fn ensure_cargo_tool(
-    package: &str,
-    binary: &str,
-    version: &str,
-    extra: &[&str],
-) -> Result<PathBuf> {
-    let path = tool_path(package, version, binary);
-    if path.exists() {
+/// Installs `package` at `version` into `.tools/` unless its `binary` is there already.
+fn ensure_cargo_tool(package: &str, binary: &str, version: &str, extra: &[&str]) -> Result<()> {
+    if tool_path(package, version, binary).exists() {
         step("setup", &format!("{package} {version}: present"));
-        return Ok(path);
+        return Ok(());
     }
     step(
         "setup",
@@ -176,8 +168,7 @@ fn ensure_cargo_tool(
              `cargo install {package} --version {version} --root {}`.",
             display_relative(&root_dir)
         ),
-    )?;
-    Ok(path)
+    )
 }
 
 /// The `wasm-bindgen` version in `Cargo.lock`: the CLI must match the library exactly.

@@ -8,6 +8,7 @@ mod error;
 mod headers;
 mod identity;
 mod log;
+mod request_url;
 mod response;
 
 pub use config::{
@@ -29,4 +30,5 @@ pub use identity::{
     USER_ROLES_HEADER, USER_SCOPES_HEADER,
 };
 pub use log::{request_id, LogLine, LogLineBuilder, Outcome, WorkerName};
+pub use request_url::RequestUrl;
 pub use response::{error_response, ErrorResponse, Rejection};

@@ -6,51 +6,53 @@ use crate::isolate::Isolate;
 use handoff::{
     identity_headers, is_client_identity_header, sign_context, Identity, Rejection, CONTEXT_HEADER,
 };
-use worker::{Env, Headers, Request, RequestInit, RequestRedirect, Response, Result};
-use worker_glue::{clone_headers, copy_headers, REQUEST_ID_HEADER};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Request, RequestInit, RequestRedirect, Response, ResponseInit};
+use worker::Env;
+use worker_glue::{strip_headers, REQUEST_ID_HEADER};
 
 /// Sends the request on to `AUTHZ`; the authz Worker's answer comes back with our request id.
 pub(crate) async fn to_authz(
-    req: Request,
+    req: &Request,
     env: &Env,
     isolate: &Isolate,
     identity: Option<&Identity>,
     request_id: &str,
-) -> std::result::Result<Response, Rejection> {
-    let headers = forwarded_headers(&req, isolate, identity, request_id)?;
-    let mut init = RequestInit::new();
-    init.with_method(req.method())
-        .with_headers(headers)
-        .with_redirect(RequestRedirect::Manual)
-        // The body stays a JS ReadableStream: streamed through, never copied into Wasm.
-        .with_body(req.inner().body().map(Into::into));
-    let url = req.url().map_err(|_| Rejection::BadRequest)?;
-    let request = Request::new_with_init(url.as_str(), &init).map_err(|_| Rejection::BadRequest)?;
-    let authz = env.service("AUTHZ").map_err(|_| {
+) -> Result<Response, Rejection> {
+    let forwarded = forwarded_request(req, isolate, identity, request_id)?;
+    let Some(authz) = worker_glue::service(env, "AUTHZ") else {
         worker_glue::log_event(
             request_id,
             "config_error",
             "server_misconfigured",
             "the AUTHZ service binding is missing: add [[services]] binding = \"AUTHZ\" to wrangler.auth.toml",
         );
-        Rejection::Misconfigured
-    })?;
+        return Err(Rejection::Misconfigured);
+    };
     let response = authz
-        .fetch_request(request)
+        .send(&forwarded)
         .await
         .map_err(|e| worker_glue::upstream_failed(request_id, "authz_fetch_failed", &e))?;
     with_request_id(response, request_id)
         .map_err(|e| worker_glue::upstream_failed(request_id, "response_copy_failed", &e))
 }
 
-fn forwarded_headers(
+/// A copy of the client's request (made by the runtime: method, URL, headers, body stream),
+/// with its identity headers replaced by ours.
+fn forwarded_request(
     req: &Request,
     isolate: &Isolate,
     identity: Option<&Identity>,
     request_id: &str,
-) -> std::result::Result<Headers, Rejection> {
+) -> Result<Request, Rejection> {
     let config = &isolate.config;
-    let headers = copy_headers(req.headers(), |name| {
+    let init = RequestInit::new();
+    // A redirect from behind the authz Worker goes back to the client, never followed here.
+    init.set_redirect(RequestRedirect::Manual);
+    let forwarded =
+        Request::new_with_request_and_init(req, &init).map_err(|_| Rejection::BadRequest)?;
+    let headers = forwarded.headers();
+    strip_headers(&headers, |name| {
         is_client_identity_header(name, config.extra_stripped_headers())
             || name == REQUEST_ID_HEADER
     })
@@ -66,12 +68,19 @@ fn forwarded_headers(
             &sign_context(identity, config.context_key(), worker_glue::now_seconds()),
         )?;
     }
-    Ok(headers)
+    Ok(forwarded)
 }
 
-/// The authz Worker's response (headers of a fetched response are immutable: copy them).
-fn with_request_id(response: Response, request_id: &str) -> Result<Response> {
-    let headers = clone_headers(response.headers())?;
-    headers.set(REQUEST_ID_HEADER, request_id)?;
-    Ok(response.with_headers(headers))
+/// The authz Worker's response with our request id. A fetched response's headers are
+/// immutable, so it is re-made around the same body stream (`new Response(body, response)`
+/// takes status, status text and headers from the response itself). A WebSocket upgrade goes
+/// back untouched: re-making it would drop the socket.
+fn with_request_id(response: Response, request_id: &str) -> Result<Response, JsValue> {
+    if response.status() == 101 {
+        return Ok(response);
+    }
+    let init: &ResponseInit = response.unchecked_ref();
+    let remade = Response::new_with_opt_readable_stream_and_init(response.body().as_ref(), init)?;
+    remade.headers().set(REQUEST_ID_HEADER, request_id)?;
+    Ok(remade)
 }

@@ -11,18 +11,27 @@ mod isolate;
 mod keys;
 mod verify;
 
-use handoff::{LogLine, Outcome, WorkerName};
-use worker::{console_log, event, Context, Env, Request, Response, Result};
-use worker_glue::reject;
+use handoff::{LogLine, Outcome, RequestUrl, WorkerName};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+use web_sys::Request;
+use worker::{console_log, Env};
+use worker_glue::{header, reject, Answer};
 
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let cf_ray = req.headers().get("cf-ray").ok().flatten();
-    let request_id = worker_glue::request_id(cf_ray.as_deref());
-    let path = req.path();
+/// The fetch handler the runtime calls (see `worker_glue::serve` for why it is not `#[event]`).
+#[wasm_bindgen]
+pub fn fetch(req: Request, env: Env, _ctx: JsValue) -> JsValue {
+    worker_glue::serve(handle(req, env))
+}
+
+async fn handle(req: Request, env: Env) -> Answer {
+    let headers = req.headers();
+    let request_id = worker_glue::request_id(header(&headers, "cf-ray").as_deref());
+    let url = req.url();
+    let method = req.method();
     let log = LogLine::builder(WorkerName::Auth, &request_id)
-        .method(req.method().as_ref())
-        .path(&path);
+        .method(&method)
+        .path(RequestUrl::split(&url).map_or("", |u| u.path()));
 
     let isolate = match isolate::Isolate::get(&env) {
         Ok(isolate) => isolate,
@@ -30,20 +39,19 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             return worker_glue::misconfigured(&request_id, &problem, log);
         }
     };
-    let realm = isolate.config.realm().to_owned();
+    let realm = isolate.config.realm();
 
-    let verified = match verify::authenticate(&req, &env, &isolate, &request_id).await {
+    let verified = match verify::authenticate(&headers, &env, &isolate, &request_id).await {
         Ok(verified) => verified,
         Err(failure) => {
             let log = failure.annotate(log);
-            return reject(failure.rejection, failure.reason, &realm, &request_id, log);
+            return reject(failure.rejection, failure.reason, realm, &request_id, log);
         }
     };
     let log = verified.annotate(log);
 
-    match forward::to_authz(req, &env, &isolate, verified.identity.as_ref(), &request_id).await {
+    match forward::to_authz(&req, &env, &isolate, verified.identity.as_ref(), &request_id).await {
         Ok(response) => {
-            let status = response.status_code();
             let reason = if verified.identity.is_some() {
                 "verified"
             } else {
@@ -52,12 +60,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             console_log!(
                 "{}",
                 log.outcome(Outcome::Allowed, reason)
-                    .status(status)
+                    .status(response.status())
                     .build()
                     .to_json()
             );
             Ok(response)
         }
-        Err(rejection) => reject(rejection, "authz_unreachable", &realm, &request_id, log),
+        Err(rejection) => reject(rejection, "authz_unreachable", realm, &request_id, log),
     }
 }

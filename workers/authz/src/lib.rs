@@ -9,55 +9,56 @@
 mod forward;
 mod isolate;
 
-use handoff::{verify_context, Identity, LogLine, Outcome, Rejection, WorkerName, CONTEXT_HEADER};
+use handoff::{
+    verify_context, Identity, LogLine, Outcome, Rejection, RequestUrl, WorkerName, CONTEXT_HEADER,
+};
 use rule_table::{normalize_path, Method, Principal, Verdict};
-use worker::{console_log, event, Context, Env, Request, Response, Result};
-use worker_glue::{reject, REQUEST_ID_HEADER};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+use web_sys::Request;
+use worker::{console_log, Env};
+use worker_glue::{header, reject, Answer, REQUEST_ID_HEADER};
 
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let given_id = req.headers().get(REQUEST_ID_HEADER).ok().flatten();
-    let request_id = worker_glue::request_id(given_id.as_deref());
-    let url = req.url()?;
-    let log = LogLine::builder(WorkerName::Authz, &request_id).method(req.method().as_ref());
+/// The fetch handler the runtime calls (see `worker_glue::serve` for why it is not `#[event]`).
+#[wasm_bindgen]
+pub fn fetch(req: Request, env: Env, _ctx: JsValue) -> JsValue {
+    worker_glue::serve(handle(req, env))
+}
+
+async fn handle(req: Request, env: Env) -> Answer {
+    let headers = req.headers();
+    let request_id = worker_glue::request_id(header(&headers, REQUEST_ID_HEADER).as_deref());
+    let raw_url = req.url();
+    let raw_method = req.method();
+    let log = LogLine::builder(WorkerName::Authz, &request_id).method(&raw_method);
 
     let isolate = match isolate::Isolate::get(&env) {
         Ok(isolate) => isolate,
         Err(problem) => {
-            return worker_glue::misconfigured(&request_id, &problem, log.path(url.path()));
+            return worker_glue::misconfigured(&request_id, &problem, log);
         }
     };
-    let realm = isolate.config.realm().to_owned();
+    let realm = isolate.config.realm();
 
-    let (method, path) = match (
-        Method::parse(req.method().as_ref()),
-        normalize_path(url.path()),
-    ) {
+    let Some(url) = RequestUrl::split(&raw_url) else {
+        return reject(Rejection::BadRequest, "bad_url", realm, &request_id, log);
+    };
+    let (method, path) = match (Method::parse(&raw_method), normalize_path(url.path())) {
         (Ok(method), Ok(path)) => (method, path),
         (Err(_), _) => {
-            return reject(
-                Rejection::BadRequest,
-                "bad_method",
-                &realm,
-                &request_id,
-                log.path(url.path()),
-            );
+            let log = log.path(url.path());
+            return reject(Rejection::BadRequest, "bad_method", realm, &request_id, log);
         }
         (_, Err(e)) => {
-            return reject(
-                Rejection::BadRequest,
-                e.code(),
-                &realm,
-                &request_id,
-                log.path(url.path()),
-            );
+            let log = log.path(url.path());
+            return reject(Rejection::BadRequest, e.code(), realm, &request_id, log);
         }
     };
     let log = log.path(path.as_str());
 
     // Identity only from a valid, fresh context signed by the auth Worker; none → anonymous,
     // present but bad → refused (never downgraded to anonymous).
-    let identity: Option<Identity> = match req.headers().get(CONTEXT_HEADER).ok().flatten() {
+    let identity: Option<Identity> = match header(&headers, CONTEXT_HEADER) {
         None => None,
         Some(context) => {
             match verify_context(
@@ -67,7 +68,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
                 isolate.config.context_max_age_seconds(),
             ) {
                 Ok(identity) => Some(identity),
-                Err(e) => return reject(Rejection::from(&e), e.code(), &realm, &request_id, log),
+                Err(e) => return reject(Rejection::from(&e), e.code(), realm, &request_id, log),
             }
         }
     };
@@ -92,14 +93,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         }
     };
     if let Some(rejection) = rejection {
-        return reject(rejection, decision.reason.code(), &realm, &request_id, log);
+        return reject(rejection, decision.reason.code(), realm, &request_id, log);
     }
 
-    match forward::to_origin(req, &url, &isolate, &path, identity.as_ref(), &request_id).await {
+    match forward::to_origin(&req, &url, &isolate, &path, identity.as_ref(), &request_id).await {
         Ok(response) => {
-            console_log!("{}", log.status(response.status_code()).build().to_json());
+            console_log!("{}", log.status(response.status()).build().to_json());
             Ok(response)
         }
-        Err(rejection) => reject(rejection, "origin_unreachable", &realm, &request_id, log),
+        Err(rejection) => reject(rejection, "origin_unreachable", realm, &request_id, log),
     }
 }

@@ -1,15 +1,78 @@
-//! The runtime boundary both Workers share: reading vars and secrets, the clock, request ids,
-//! and turning a `handoff` rejection into the one error response plus its log line.
+//! The runtime boundary both Workers share: the fetch export, reading vars and secrets, the
+//! clock, request ids, header edits, and turning a `handoff` rejection into the one error
+//! response plus its log line.
+//!
+//! The Workers take and return the runtime's own `Request`/`Response` objects (`web_sys`)
+//! rather than the `worker` crate's wrappers, which rebuild every response and re-copy its
+//! headers. Measured in workerd, copying a response's headers (`new Headers(h)`) cost as much
+//! as all of jose's own work per request, so headers are only ever edited in place on a request
+//! or response this Worker made, never copied.
 #![forbid(unsafe_code)]
 
 use handoff::{error_response, LogLineBuilder, Rejection};
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
 use std::thread::LocalKey;
-use worker::{console_log, Date, Env, Headers, Response, Result};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Headers, Request, Response, ResponseInit};
+use worker::{console_log, Date, Env};
 
 /// The header that carries the request id from the auth Worker to the authz Worker and origin.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// What a handler answers: a response, or a JS error the runtime turns into a 500.
+pub type Answer = Result<Response, JsValue>;
+
+/// Runs a fetch handler: its answer (or a promise of it) for the runtime. An `Err` becomes a
+/// rejected promise, which the runtime answers with a 500: never a pass.
+pub fn serve(handler: impl Future<Output = Answer> + 'static) -> JsValue {
+    js_task::run(async move {
+        match handler.await {
+            Ok(response) => response.into(),
+            Err(error) => js_sys::Promise::reject(&error).into(),
+        }
+    })
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A service binding (`[[services]]` in the wrangler file): `fetch` into another Worker.
+    #[wasm_bindgen(extends = js_sys::Object)]
+    pub type ServiceBinding;
+    #[wasm_bindgen(method, catch, js_name = fetch)]
+    fn fetch_request(this: &ServiceBinding, request: &Request)
+        -> Result<js_sys::Promise, JsValue>;
+
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn global_fetch(request: &Request) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// The service binding `name` of this Worker; `None` if there is none by that name.
+pub fn service(env: &Env, name: &str) -> Option<ServiceBinding> {
+    let binding = js_sys::Reflect::get(env, &JsValue::from_str(name)).ok()?;
+    let has_fetch = js_sys::Reflect::get(&binding, &JsValue::from_str("fetch"))
+        .ok()
+        .is_some_and(|f| f.is_function());
+    has_fetch.then(|| binding.unchecked_into())
+}
+
+impl ServiceBinding {
+    /// Sends `request` to the bound Worker.
+    pub async fn send(&self, request: &Request) -> Result<Response, JsValue> {
+        response_of(self.fetch_request(request)?).await
+    }
+}
+
+/// Sends `request` to the network (the origin).
+pub async fn fetch_origin(request: &Request) -> Result<Response, JsValue> {
+    response_of(global_fetch(request)?).await
+}
+
+async fn response_of(promise: js_sys::Promise) -> Result<Response, JsValue> {
+    js_task::settled(promise).await?.dyn_into::<Response>()
+}
 
 /// A `[vars]` value or a secret (`wrangler secret put`; `.dev.vars` locally).
 pub fn read_var(env: &Env, name: &str) -> Option<String> {
@@ -38,10 +101,46 @@ pub fn request_id(given: Option<&str>) -> String {
     })
 }
 
-/// Logs why the next hop failed (the runtime's message, which names no token or secret) and
-/// gives the rejection for it: 502.
-pub fn upstream_failed(request_id: &str, code: &str, error: &worker::Error) -> Rejection {
-    log_event(request_id, "upstream_error", code, &error.to_string());
+/// A header's value; `None` when absent (or when the runtime refuses the name).
+pub fn header(headers: &Headers, name: &str) -> Option<String> {
+    headers.get(name).ok().flatten()
+}
+
+/// Every header name, lowercase, fetched from the runtime in one call (not one per header).
+pub fn header_names(headers: &Headers) -> Result<Vec<String>, JsValue> {
+    let names = js_sys::Array::from(headers.keys().as_ref());
+    let joined: String = names.join("\n").into();
+    // Header names cannot contain a newline, so the join is unambiguous.
+    Ok(joined
+        .split('\n')
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Deletes, in place, every header `strip` matches (`strip` sees lowercase names).
+pub fn strip_headers(headers: &Headers, strip: impl Fn(&str) -> bool) -> Result<(), JsValue> {
+    for name in header_names(headers)? {
+        if strip(&name) {
+            headers.delete(&name)?;
+        }
+    }
+    Ok(())
+}
+
+/// The runtime's message for a failed fetch (it names no token or secret).
+pub fn js_error_message(error: &JsValue) -> String {
+    if let Some(error) = error.dyn_ref::<js_sys::Error>() {
+        return String::from(error.message());
+    }
+    error
+        .as_string()
+        .unwrap_or_else(|| "unknown error".to_owned())
+}
+
+/// Logs why the next hop failed and gives the rejection for it: 502.
+pub fn upstream_failed(request_id: &str, code: &str, error: &JsValue) -> Rejection {
+    log_event(request_id, "upstream_error", code, &js_error_message(error));
     Rejection::UpstreamUnavailable
 }
 
@@ -52,7 +151,7 @@ pub fn reject(
     realm: &str,
     request_id: &str,
     log: LogLineBuilder,
-) -> Result<Response> {
+) -> Answer {
     let realm = if realm.is_empty() {
         handoff::DEFAULT_REALM
     } else {
@@ -66,31 +165,14 @@ pub fn reject(
             .build()
             .to_json()
     );
-    let headers = Headers::new();
+    let headers = Headers::new()?;
     for (name, value) in &answer.headers {
         headers.set(name, value)?;
     }
-    Ok(Response::ok(answer.body)?
-        .with_status(answer.status)
-        .with_headers(headers))
-}
-
-/// A mutable copy of `from` (a fetched request's or response's headers are immutable), made by
-/// the runtime in one call rather than header by header through Wasm.
-pub fn clone_headers(from: &Headers) -> Result<Headers> {
-    Ok(Headers(web_sys::Headers::new_with_headers(&from.0)?))
-}
-
-/// A mutable copy of `from` without the headers `skip` refuses (`skip` sees lower-case names).
-pub fn copy_headers(from: &Headers, skip: impl Fn(&str) -> bool) -> Result<Headers> {
-    let headers = clone_headers(from)?;
-    // Only the names cross into Wasm; the values stay in the runtime.
-    for name in from.keys() {
-        if skip(&name.to_ascii_lowercase()) {
-            headers.delete(&name)?;
-        }
-    }
-    Ok(headers)
+    let init = ResponseInit::new();
+    init.set_status(answer.status);
+    init.set_headers(&headers);
+    Response::new_with_opt_str_and_init(Some(&answer.body), &init)
 }
 
 /// Writes a one-line JSON event that is not the request's own log line (a JWKS refresh, a
@@ -106,7 +188,7 @@ pub fn log_event(request_id: &str, kind: &str, code: &str, detail: &str) {
 
 /// The answer to every request of an isolate whose configuration is invalid: the problem (which
 /// names the variable and the fix, never its value) goes to the log, the client gets a 500.
-pub fn misconfigured(request_id: &str, problem: &str, log: LogLineBuilder) -> Result<Response> {
+pub fn misconfigured(request_id: &str, problem: &str, log: LogLineBuilder) -> Answer {
     log_event(request_id, "config_error", "server_misconfigured", problem);
     reject(
         Rejection::Misconfigured,

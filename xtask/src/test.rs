@@ -8,11 +8,12 @@ use std::time::Instant;
 /// The pure crates: built for Wasm as well as natively, because the Workers link them.
 const CRATES: [&str; 4] = ["jose-jwt", "rule-table", "jwks-cache", "handoff"];
 /// Crates that only make sense in the Workers runtime: linted and tested for wasm32 only.
-const WORKER_PACKAGES: [&str; 4] = [
+const WORKER_PACKAGES: [&str; 5] = [
     "auth-worker",
     "authz-worker",
     "webcrypto-verifier",
     "worker-glue",
+    "js-task",
 ];
 
 pub fn run() -> Result<()> {
@@ -48,7 +49,8 @@ pub fn run() -> Result<()> {
         tools.build_worker(worker)?;
     }
 
-    // The WebCrypto verifier against the Wycheproof vectors, in a JS engine (Node's WebCrypto).
+    // In a JS engine (Node): the WebCrypto verifier against the Wycheproof vectors, and the
+    // request executor against real promises.
     run_command(
         "test",
         Command::new("cargo")
@@ -56,6 +58,8 @@ pub fn run() -> Result<()> {
                 "test",
                 "-p",
                 "webcrypto-verifier",
+                "-p",
+                "js-task",
                 "--target",
                 "wasm32-unknown-unknown",
             ])
@@ -63,7 +67,7 @@ pub fn run() -> Result<()> {
                 "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
                 &tools.wasm_bindgen_test_runner,
             ),
-        "The WebCrypto verifier disagrees with the vectors: see the output above.",
+        "A Wasm test failed in Node (WebCrypto vectors or the executor): see the output above.",
     )?;
 
     // Unit, property and integration tests of the crates, then the end-to-end suites against

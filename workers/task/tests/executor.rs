@@ -1,5 +1,6 @@
 //! The executor in a JS engine (Node), through real promises.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use js_sys::Promise;
 use js_task::{pending_promises, pending_tasks, run, settled};
@@ -181,5 +182,8 @@ async fn a_waker_called_under_a_lock_does_not_reenter_the_poll() {
         JsValue::NULL
     });
     outcome_of(finisher).await;
-    assert_eq!(outcome_of(waiter).await.as_string().as_deref(), Some("done"));
+    assert_eq!(
+        outcome_of(waiter).await.as_string().as_deref(),
+        Some("done")
+    );
 }

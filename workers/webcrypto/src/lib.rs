@@ -6,6 +6,9 @@
 //! in range, Ed25519 `S < L`), JWK validation, claims — stays in `jose-jwt`, which calls this
 //! verifier only for the final cryptographic check.
 //!
+//! Promises are awaited through `js-task` (no JS closure per await; it also works under any
+//! other executor, e.g. the test runner's).
+//!
 //! Imported keys are kept per key set ([`ImportedKeys`]): a key is imported once, on first use,
 //! and reused by every later request of the isolate.
 #![forbid(unsafe_code)]
@@ -15,7 +18,6 @@ mod params;
 use jose_jwt::{Algorithm, AsyncSignatureVerifier, Error, Jwk};
 use std::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
 
 /// CryptoKeys imported for one key set, by key index and algorithm (an RSA key without `alg`
@@ -78,7 +80,7 @@ impl<'a> WebCryptoVerifier<'a> {
             .map_err(|_| Error::VerifierFailed {
                 reason: "WebCrypto refused to import the key",
             })?;
-        let imported: CryptoKey = JsFuture::from(promise)
+        let imported: CryptoKey = js_task::settled(promise)
             .await
             .map_err(|_| Error::VerifierFailed {
                 reason: "WebCrypto refused to import the key",
@@ -103,13 +105,13 @@ impl AsyncSignatureVerifier for WebCryptoVerifier<'_> {
         let crypto_key = self.crypto_key(&subtle, alg, key).await?;
         let promise = subtle
             .verify_with_object_and_u8_array_and_u8_array(
-                &params::verify_params(alg),
+                &params::cached_verify_params(alg),
                 &crypto_key,
                 signature,
                 signing_input,
             )
             .map_err(|_| Error::SignatureVerificationFailed)?;
-        let valid = JsFuture::from(promise)
+        let valid = js_task::settled(promise)
             .await
             .map_err(|_| Error::SignatureVerificationFailed)?;
         // Fail closed: anything but the boolean `true` is a failed verification.
@@ -121,7 +123,16 @@ impl AsyncSignatureVerifier for WebCryptoVerifier<'_> {
     }
 }
 
+thread_local! {
+    /// `crypto.subtle`, looked up once per isolate.
+    static SUBTLE: Option<SubtleCrypto> = lookup_subtle();
+}
+
 fn subtle() -> Option<SubtleCrypto> {
+    SUBTLE.with(Clone::clone)
+}
+
+fn lookup_subtle() -> Option<SubtleCrypto> {
     let crypto = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).ok()?;
     if crypto.is_undefined() || crypto.is_null() {
         return None;

@@ -19,6 +19,24 @@ pub(crate) fn import_params(alg: Algorithm) -> Object {
     }
 }
 
+thread_local! {
+    /// `verify` parameters by algorithm, made once per isolate: WebCrypto only reads them.
+    static VERIFY_PARAMS: std::cell::RefCell<Vec<(Algorithm, Object)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The `algorithm` argument of `verify`, shared by every request of the isolate.
+pub(crate) fn cached_verify_params(alg: Algorithm) -> Object {
+    VERIFY_PARAMS.with(|cache| {
+        if let Some((_, params)) = cache.borrow().iter().find(|(a, _)| *a == alg) {
+            return params.clone();
+        }
+        let params = verify_params(alg);
+        cache.borrow_mut().push((alg, params.clone()));
+        params
+    })
+}
+
 /// The `algorithm` argument of `verify`.
 pub(crate) fn verify_params(alg: Algorithm) -> Object {
     match alg {

@@ -71,12 +71,14 @@ fn forwarded_request(
     Ok(forwarded)
 }
 
-/// The authz Worker's response with our request id. A fetched response's headers are
-/// immutable, so it is re-made around the same body stream (`new Response(body, response)`
-/// takes status, status text and headers from the response itself). A WebSocket upgrade goes
-/// back untouched: re-making it would drop the socket.
+/// The authz Worker's response with our request id. Its own refusals carry it already, as may
+/// an origin that echoes it; otherwise, since a fetched response's headers are immutable, the
+/// response is re-made around the same body stream (`new Response(body, response)` takes
+/// status, status text and headers from the response itself). A WebSocket upgrade goes back
+/// untouched: re-making it would drop the socket.
 fn with_request_id(response: Response, request_id: &str) -> Result<Response, JsValue> {
-    if response.status() == 101 {
+    let present = worker_glue::header(&response.headers(), REQUEST_ID_HEADER);
+    if response.status() == 101 || present.as_deref() == Some(request_id) {
         return Ok(response);
     }
     let init: &ResponseInit = response.unchecked_ref();

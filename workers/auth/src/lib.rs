@@ -50,7 +50,15 @@ async fn handle(req: Request, env: Env) -> Answer {
     };
     let log = verified.annotate(log);
 
-    match forward::to_authz(&req, &env, &isolate, verified.identity.as_ref(), &request_id).await {
+    match forward::to_authz(
+        &req,
+        &env,
+        &isolate,
+        verified.identity.as_ref(),
+        &request_id,
+    )
+    .await
+    {
         Ok(response) => {
             let reason = if verified.identity.is_some() {
                 "verified"

@@ -9,8 +9,10 @@ use handoff::{
 };
 use jose_jwt::UnverifiedToken;
 use jwks_cache::CacheError;
+use web_sys::Headers;
 use webcrypto_verifier::WebCryptoVerifier;
-use worker::{Env, Request};
+use worker::Env;
+use worker_glue::header;
 
 /// A request that may go on: with a verified identity, or anonymous (no credential at all).
 pub(crate) struct Verified {
@@ -74,18 +76,22 @@ fn fail(token: &TokenFacts, rejection: Rejection, reason: &'static str) -> Failu
 
 /// Authenticates the request; `Ok` with no identity when it carries no credential at all.
 pub(crate) async fn authenticate(
-    req: &Request,
+    headers: &Headers,
     env: &Env,
     isolate: &Isolate,
     request_id: &str,
 ) -> Result<Verified, Failure> {
     let mut facts = TokenFacts::default();
-    let header = |name: &str| req.headers().get(name).ok().flatten();
-    let (authorization, access_assertion, cookie) = (
-        header("authorization"),
-        header("cf-access-jwt-assertion"),
-        header("cookie"),
-    );
+    let authorization = header(headers, "authorization");
+    // The Access header and cookie only count when Access is configured: don't fetch them else.
+    let (access_assertion, cookie) = if isolate.config.extraction_mode().cloudflare_access {
+        (
+            header(headers, "cf-access-jwt-assertion"),
+            header(headers, "cookie"),
+        )
+    } else {
+        (None, None)
+    };
     let credentials = RequestCredentials {
         authorization: authorization.as_deref(),
         access_assertion: access_assertion.as_deref(),

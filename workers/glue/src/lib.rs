@@ -42,8 +42,7 @@ extern "C" {
     #[wasm_bindgen(extends = js_sys::Object)]
     pub type ServiceBinding;
     #[wasm_bindgen(method, catch, js_name = fetch)]
-    fn fetch_request(this: &ServiceBinding, request: &Request)
-        -> Result<js_sys::Promise, JsValue>;
+    fn fetch_request(this: &ServiceBinding, request: &Request) -> Result<js_sys::Promise, JsValue>;
 
     #[wasm_bindgen(js_name = fetch, catch)]
     fn global_fetch(request: &Request) -> Result<js_sys::Promise, JsValue>;

@@ -12,8 +12,8 @@ mod request_url;
 mod response;
 
 pub use config::{
-    AuthConfig, AuthzConfig, ConfigError, JwksSource, JwsAlg, OriginUrl, DEFAULT_ALLOWED_ALGS,
-    DEFAULT_REALM, JWKS_SERVICE_PATH, MAX_CLOCK_SKEW_SECONDS,
+    join_origin, AuthConfig, AuthzConfig, ConfigError, JwksSource, JwsAlg, OriginUrl,
+    DEFAULT_ALLOWED_ALGS, DEFAULT_REALM, JWKS_SERVICE_PATH, MAX_CLOCK_SKEW_SECONDS,
 };
 pub use context::{
     sign_context, verify_context, ContextError, ContextKey, CONTEXT_FUTURE_SKEW_SECONDS,

@@ -53,8 +53,8 @@ fn target_url(url: &RequestUrl<'_>, isolate: &Isolate, path: &NormalizedPath) ->
     let path_and_query = url.path_and_query(path.as_str());
     match isolate.config.origin() {
         Some(origin) => origin.target(&path_and_query),
-        // The normalized path is canonical ASCII with no `?` or `#`, so joining it to the
-        // runtime's own serialized origin cannot yield a different path.
-        None => Some(format!("{}{path_and_query}", url.origin())),
+        // The same check as for ORIGIN_URL: refuse rather than forward a path a URL parser
+        // would re-encode into one the rules did not match.
+        None => handoff::join_origin(url.origin(), &path_and_query),
     }
 }

@@ -32,15 +32,18 @@ async fn handle(req: Request, env: Env) -> Answer {
     let raw_method = req.method();
     let log = LogLine::builder(WorkerName::Authz, &request_id).method(&raw_method);
 
+    let url = RequestUrl::split(&raw_url);
+
     let isolate = match isolate::Isolate::get(&env) {
         Ok(isolate) => isolate,
         Err(problem) => {
+            let log = log.path(url.map_or("", |u| u.path()));
             return worker_glue::misconfigured(&request_id, &problem, log);
         }
     };
     let realm = isolate.config.realm();
 
-    let Some(url) = RequestUrl::split(&raw_url) else {
+    let Some(url) = url else {
         return reject(Rejection::BadRequest, "bad_url", realm, &request_id, log);
     };
     let (method, path) = match (Method::parse(&raw_method), normalize_path(url.path())) {

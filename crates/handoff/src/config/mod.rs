@@ -10,7 +10,7 @@ use url::Url;
 
 /// The JWS algorithms, as the verifier knows them (one closed enum for the whole project).
 pub use jose_jwt::Algorithm as JwsAlg;
-pub use origin::OriginUrl;
+pub use origin::{join_origin, OriginUrl};
 pub use parse::ConfigError;
 
 use crate::{ContextKey, ExtractionMode, DEFAULT_CONTEXT_MAX_AGE_SECONDS, DEFAULT_MAX_TOKEN_BYTES};

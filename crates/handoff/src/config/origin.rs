@@ -46,12 +46,19 @@ impl OriginUrl {
     /// `//other.host/` stays a path on this origin instead of becoming a host.
     /// `None` for anything that is not printable ASCII or holds a `#`.
     pub fn target(&self, path_and_query: &str) -> Option<String> {
-        let printable = path_and_query
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && b != b'#');
-        (path_and_query.starts_with('/') && printable)
-            .then(|| format!("{}{}", self.base, path_and_query))
+        join_origin(&self.base, path_and_query)
     }
+}
+
+/// `origin` (`scheme://host[:port]`, as serialized) followed textually by an already normalized
+/// `path_and_query`; `None` unless it starts with `/` and is printable ASCII without `#`, so a
+/// URL parser has nothing to re-encode and the origin receives exactly the path the rules
+/// matched. [`OriginUrl::target`] and a Worker's own origin both go through here.
+pub fn join_origin(origin: &str, path_and_query: &str) -> Option<String> {
+    let printable = path_and_query
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && b != b'#');
+    (path_and_query.starts_with('/') && printable).then(|| format!("{origin}{path_and_query}"))
 }
 
 #[cfg(test)]
@@ -115,5 +122,17 @@ mod tests {
         assert_eq!(o.target("/a b"), None);
         assert_eq!(o.target("/a#b"), None);
         assert_eq!(o.target("/a\r\n"), None);
+    }
+
+    #[test]
+    fn join_origin_refuses_what_a_parser_would_re_encode() {
+        let own = "https://api.example";
+        assert_eq!(
+            join_origin(own, "/a/b?x=1").as_deref(),
+            Some("https://api.example/a/b?x=1")
+        );
+        for refused in ["", "a", "/a b", "/a#b", "/caf\u{e9}", "/a\tb"] {
+            assert_eq!(join_origin(own, refused), None, "{refused:?}");
+        }
     }
 }

@@ -12,6 +12,9 @@ usage: cargo run --release -p bench-runner -- [options]
   --scenarios LIST     only these scenarios (default: all)
   --soak SECS          soak of the Rust pair at 64 connections (default 60; 0 skips it)
   --inspect ADDR       start the Rust pair's workerd with its inspector on ADDR (for profile.mjs)
+  --v8-flags LIST      comma-separated V8 flags for every workerd (e.g. --perf-basic-prof, for perf)
+  --candidate DIR      also measure the Rust bundles in DIR/auth and DIR/authz (wrangler dry-run
+                       output), right after the Rust pair: an A/B of a lever in one run
   --reuse-bundles      use the bundles of the previous run instead of running wrangler
   --out FILE           where to write the report (default bench/RESULTS.md)";
 
@@ -26,6 +29,8 @@ pub(crate) struct Options {
     pub(crate) soak: Duration,
     pub(crate) reuse_bundles: bool,
     pub(crate) inspect: Option<String>,
+    pub(crate) v8_flags: Vec<String>,
+    pub(crate) candidate: Option<String>,
     pub(crate) out: Option<String>,
     /// The arguments as given, for the report's "command" line.
     pub(crate) args: Vec<String>,
@@ -43,6 +48,8 @@ impl Options {
             soak: Duration::from_secs(60),
             reuse_bundles: false,
             inspect: None,
+            v8_flags: Vec::new(),
+            candidate: None,
             out: None,
             args: args.clone(),
         };
@@ -74,6 +81,10 @@ impl Options {
                 }
                 "--reuse-bundles" => options.reuse_bundles = true,
                 "--inspect" => options.inspect = Some(value()?),
+                "--v8-flags" => {
+                    options.v8_flags = value()?.split(',').map(str::to_string).collect();
+                }
+                "--candidate" => options.candidate = Some(value()?),
                 "--out" => options.out = Some(value()?),
                 "-h" | "--help" => return Err("help".into()),
                 other => return Err(format!("unknown option {other}").into()),

@@ -6,7 +6,7 @@ use crate::load::{self, Load, Outcome};
 use crate::options::Options;
 use crate::report::{self, Measurement, Report, SizeRow, Soak};
 use crate::scenarios::{self, Scenario};
-use crate::workerd::{WorkerSpec, Workerd};
+use crate::workerd::{Debugging, WorkerSpec, Workerd};
 use crate::Result;
 use e2e::{EchoOrigin, IdentityProvider};
 use std::collections::BTreeMap;
@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Kind {
     Rust,
+    /// `--candidate DIR`: other Rust bundles, measured right after `Rust` (A/B of a lever).
+    Candidate,
     Js,
     Floor,
 }
@@ -30,6 +32,7 @@ impl Kind {
     pub(crate) fn label(self) -> &'static str {
         match self {
             Kind::Rust => "rust",
+            Kind::Candidate => "candidate",
             Kind::Js => "jose",
             Kind::Floor => "floor",
         }
@@ -53,7 +56,15 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
     let compatibility_date = compatibility_date(&root.join("wrangler.auth.toml"))?;
 
     eprintln!("bench: bundling the Workers (wrangler deploy --dry-run)");
-    let bundles = bundles(&root, &out, &compatibility_date, options.reuse_bundles)?;
+    let mut bundles = bundles(&root, &out, &compatibility_date, options.reuse_bundles)?;
+    if let Some(dir) = &options.candidate {
+        let dir = fs::canonicalize(dir)?;
+        let pair = (
+            Bundle::open("auth", &dir.join("auth"))?,
+            Bundle::open("authz", &dir.join("authz"))?,
+        );
+        bundles.insert(Kind::Candidate, pair);
+    }
 
     let idp = IdentityProvider::start()?;
     let origin = EchoOrigin::start()?;
@@ -66,8 +77,7 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
 
     let secret = e2e::keys::random_hex(32);
     let mut stacks = Vec::new();
-    for kind in Kind::ALL {
-        let (auth, authz) = bundles.get(&kind).ok_or("missing bundle")?;
+    for (&kind, (auth, authz)) in &bundles {
         let (auth_vars, authz_vars) = vars(&root, kind, &idp, &origin, &secret)?;
         let dir = out.join(kind.label());
         let port = e2e::stack::free_port()?;
@@ -84,7 +94,10 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
                 bundle: authz,
                 vars: authz_vars,
             },
-            options.inspect.as_deref().filter(|_| kind == Kind::Rust),
+            &Debugging {
+                inspector: options.inspect.as_deref().filter(|_| kind == Kind::Rust),
+                v8_flags: &options.v8_flags,
+            },
         )?;
         stacks.push(Stack { kind, workerd });
     }
@@ -331,7 +344,7 @@ fn bundles(root: &Path, out: &Path, date: &str, reuse: bool) -> Result<BTreeMap<
                 Bundle::open(worker, &dir)?
             } else {
                 let config = match kind {
-                    Kind::Rust => root.join(format!("wrangler.{worker}.toml")),
+                    Kind::Rust | Kind::Candidate => root.join(format!("wrangler.{worker}.toml")),
                     Kind::Js => bundle::js_config(
                         &gen,
                         &format!("jose-{worker}"),
@@ -384,7 +397,7 @@ fn vars(
         .into_iter()
         .collect();
     Ok(match kind {
-        Kind::Rust => {
+        Kind::Rust | Kind::Candidate => {
             // The shipped [vars], then the bench's values on top.
             let mut auth = toml_vars(&root.join("wrangler.auth.toml"))?;
             auth.extend(identity);

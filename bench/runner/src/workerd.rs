@@ -18,6 +18,14 @@ pub(crate) struct WorkerSpec<'a> {
     pub(crate) vars: BTreeMap<String, String>,
 }
 
+/// What a workerd is started with for profiling (`--inspect`, `--v8-flags`).
+pub(crate) struct Debugging<'a> {
+    /// The inspector's address, if any.
+    pub(crate) inspector: Option<&'a str>,
+    /// V8 flags for every isolate.
+    pub(crate) v8_flags: &'a [String],
+}
+
 /// A running workerd with an auth Worker (on `addr`) bound to an authz Worker as `AUTHZ`.
 /// Killed on drop.
 pub(crate) struct Workerd {
@@ -45,15 +53,20 @@ impl Workerd {
         compatibility_date: &str,
         auth: &WorkerSpec<'_>,
         authz: &WorkerSpec<'_>,
-        inspector: Option<&str>,
+        debug: &Debugging<'_>,
     ) -> Result<Self> {
         let config = dir.join("workerd.capnp");
-        fs::write(&config, capnp(dir, port, compatibility_date, auth, authz))?;
+        fs::write(
+            &config,
+            capnp(dir, port, compatibility_date, auth, authz, debug.v8_flags),
+        )?;
         let log = dir.join("workerd.log");
         let out = File::create(&log)?;
         let mut command = Command::new(workerd);
+        // V8 writes its profiling logs (`--v8-flags`) to the working directory.
+        command.current_dir(dir);
         command.arg("serve").arg(&config);
-        if let Some(addr) = inspector {
+        if let Some(addr) = debug.inspector {
             command.arg(format!("--inspector-addr={addr}"));
         }
         let child = command
@@ -155,6 +168,7 @@ fn capnp(
     compatibility_date: &str,
     auth: &WorkerSpec<'_>,
     authz: &WorkerSpec<'_>,
+    v8_flags: &[String],
 ) -> String {
     let mut out = String::from("using Workerd = import \"/workerd/workerd.capnp\";\n\n");
     out.push_str("const config :Workerd.Config = (\n  services = [\n");
@@ -174,6 +188,10 @@ fn capnp(
         out,
         "  sockets = [(name = \"http\", address = \"127.0.0.1:{port}\", http = (), service = \"auth\")],"
     );
+    if !v8_flags.is_empty() {
+        let flags: Vec<String> = v8_flags.iter().map(|f| quote(f)).collect();
+        let _ = writeln!(out, "  v8Flags = [{}],", flags.join(", "));
+    }
     out.push_str(");\n");
     out
 }

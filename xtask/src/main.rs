@@ -3,6 +3,7 @@
 //! Every command installs what it needs first (idempotently, saying what it does), so a fresh
 //! machine with Rust, Node and npm needs nothing else.
 
+mod build;
 mod dev;
 mod setup;
 mod test;
@@ -14,7 +15,7 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  setup               install what is missing (wasm32 target, worker-build, wasm-bindgen-cli, npm packages)
+  setup               install what is missing (wasm32 target, wasm-bindgen-cli, npm packages)
   build               set up, then build both Workers (release Wasm)
   build-worker <name> build one Worker (auth | authz); what the wrangler [build] commands run
   dev                 set up, build, and run the demo: identity provider, origin and both Workers

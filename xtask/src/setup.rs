@@ -2,8 +2,8 @@
 //!
 //! Tools live in the work tree so that their versions are the project's, not the machine's:
 //! `.tools/` for the cargo-installed binaries, `node_modules/` for the npm ones (from the lockfile).
-//! `worker-build` would download `wasm-bindgen`, `wasm-opt` and `esbuild` from the internet; we
-//! point it at our own copies instead (`WASM_BINDGEN_BIN`, `WASM_OPT_BIN`, `ESBUILD_BIN`).
+//! The Workers are built by `build.rs` with `wasm-bindgen-cli` (at exactly the version in
+//! `Cargo.lock`) and binaryen's `wasm-opt` (npm); wrangler bundles the result.
 
 use crate::util::{output, root, run_command, step, Failure, Result};
 use std::path::{Path, PathBuf};
@@ -12,17 +12,14 @@ use std::process::Command;
 /// The Workers, by the name used on the command line and in `workers/<name>`.
 pub const WORKERS: [&str; 2] = ["auth", "authz"];
 
-const WORKER_BUILD_VERSION: &str = "0.8.7";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const MIN_NODE_MAJOR: u32 = 20;
 
 /// Paths of the installed tools.
 pub struct Tools {
-    pub worker_build: PathBuf,
     pub wasm_bindgen: PathBuf,
     pub wasm_bindgen_test_runner: PathBuf,
     pub wasm_opt: PathBuf,
-    pub esbuild: PathBuf,
     pub wrangler: PathBuf,
 }
 
@@ -30,12 +27,6 @@ pub struct Tools {
 pub fn run() -> Result<Tools> {
     check_node()?;
     ensure_wasm_target()?;
-    ensure_cargo_tool(
-        "worker-build",
-        "worker-build",
-        WORKER_BUILD_VERSION,
-        &["--locked"],
-    )?;
     let bindgen_version = wasm_bindgen_version()?;
     // wasm-bindgen-cli's own lockfile pins a crate that crates.io has since yanked, so it is
     // installed without `--locked`; the version that matters, its own, is exact.
@@ -52,7 +43,6 @@ impl Tools {
         let bindgen_version = wasm_bindgen_version()?;
         let bin = root().join("node_modules").join(".bin");
         let tools = Tools {
-            worker_build: tool_path("worker-build", WORKER_BUILD_VERSION, "worker-build"),
             wasm_bindgen: tool_path("wasm-bindgen-cli", &bindgen_version, "wasm-bindgen"),
             wasm_bindgen_test_runner: tool_path(
                 "wasm-bindgen-cli",
@@ -60,16 +50,9 @@ impl Tools {
                 "wasm-bindgen-test-runner",
             ),
             wasm_opt: bin.join("wasm-opt"),
-            esbuild: bin.join("esbuild"),
             wrangler: bin.join("wrangler"),
         };
-        for path in [
-            &tools.worker_build,
-            &tools.wasm_bindgen,
-            &tools.wasm_opt,
-            &tools.esbuild,
-            &tools.wrangler,
-        ] {
+        for path in [&tools.wasm_bindgen, &tools.wasm_opt, &tools.wrangler] {
             if !path.exists() {
                 return Err(Failure::new(format!(
                     "{} is missing: run `cargo xtask setup` once (it installs the build tools)",
@@ -80,24 +63,9 @@ impl Tools {
         Ok(tools)
     }
 
-    /// Builds one Worker with worker-build (release Wasm), using the pinned tools.
+    /// Builds one Worker (release Wasm) into `workers/<name>/build/`.
     pub fn build_worker(&self, name: &str) -> Result<()> {
-        if !WORKERS.contains(&name) {
-            return Err(Failure::new(format!(
-                "unknown Worker `{name}`: expected one of {WORKERS:?}"
-            )));
-        }
-        let dir = root().join("workers").join(name);
-        run_command(
-            "build",
-            Command::new(&self.worker_build)
-                .arg("--release")
-                .current_dir(&dir)
-                .env("WASM_BINDGEN_BIN", &self.wasm_bindgen)
-                .env("WASM_OPT_BIN", &self.wasm_opt)
-                .env("ESBUILD_BIN", &self.esbuild),
-            "Read the compiler output above; `cargo xtask setup` reinstalls the tools if one is broken.",
-        )
+        crate::build::worker(self, name)
     }
 }
 
@@ -203,15 +171,12 @@ fn ensure_npm_packages() -> Result<()> {
         _ => false,
     };
     if up_to_date && root.join("node_modules/.bin/wrangler").exists() {
-        step(
-            "setup",
-            "npm packages (wrangler, binaryen, esbuild): present",
-        );
+        step("setup", "npm packages (wrangler, binaryen, jose): present");
         return Ok(());
     }
     step(
         "setup",
-        "npm packages (wrangler, binaryen, esbuild): installing from package-lock.json",
+        "npm packages (wrangler, binaryen, jose): installing from package-lock.json",
     );
     run_command(
         "setup",

@@ -6,13 +6,11 @@
 //! The output, in `workers/<name>/build/`: `index.js` (the entry, wrangler's `main`), `glue.js`
 //! and `glue_bg.wasm` (wasm-bindgen's output), and `snippets/` (JS the crates inline).
 
-use crate::setup::{Tools, WORKERS};
+use crate::setup::{display_relative, Tools, WASM_TARGET, WORKERS};
 use crate::util::{root, run_command, step, Failure, Result};
 use std::fs;
 use std::path::Path;
 use std::process::Command;
-
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// Wasm features `wasm-opt` may use: what rustc emits for the target plus the exception
 /// handling of wasm-bindgen's catch wrappers, and nothing newer than workerd runs.
@@ -108,17 +106,10 @@ pub fn worker(tools: &Tools, name: &str) -> Result<()> {
     fs::copy(&entry, &index).map_err(|e| io_failure(&entry, &e))?;
     // Nothing in build/ belongs in git.
     fs::write(out.join(".gitignore"), "*").map_err(|e| io_failure(&out, &e))?;
-    step("build", &format!("{name}: {}", display(&index)));
+    step("build", &format!("{name}: {}", display_relative(&index)));
     Ok(())
 }
 
 fn io_failure(path: &Path, error: &std::io::Error) -> Failure {
     Failure::new(format!("{}: {error}", path.display()))
-}
-
-fn display(path: &Path) -> String {
-    path.strip_prefix(root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }

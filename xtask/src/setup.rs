@@ -12,7 +12,7 @@ use std::process::Command;
 /// The Workers, by the name used on the command line and in `workers/<name>`.
 pub const WORKERS: [&str; 2] = ["auth", "authz"];
 
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const MIN_NODE_MAJOR: u32 = 20;
 
 /// Paths of the installed tools.
@@ -189,7 +189,7 @@ fn modified(path: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(path).ok()?.modified().ok()
 }
 
-fn display_relative(path: &Path) -> String {
+pub fn display_relative(path: &Path) -> String {
     path.strip_prefix(root())
         .unwrap_or(path)
         .display()

@@ -104,8 +104,6 @@ pub fn worker(tools: &Tools, name: &str) -> Result<()> {
     let entry = root.join("workers").join("entry.js");
     let index = out.join("index.js");
     fs::copy(&entry, &index).map_err(|e| io_failure(&entry, &e))?;
-    // Nothing in build/ belongs in git.
-    fs::write(out.join(".gitignore"), "*").map_err(|e| io_failure(&out, &e))?;
     step("build", &format!("{name}: {}", display_relative(&index)));
     Ok(())
 }

@@ -30,7 +30,7 @@ pub fn run() -> Result<Tools> {
     let bindgen_version = wasm_bindgen_version()?;
     // wasm-bindgen-cli's own lockfile pins a crate that crates.io has since yanked, so it is
     // installed without `--locked`; the version that matters, its own, is exact.
-    ensure_cargo_tool("wasm-bindgen-cli", "wasm-bindgen", &bindgen_version, &[])?;
+    ensure_cargo_tool("wasm-bindgen-cli", "wasm-bindgen", &bindgen_version)?;
     ensure_npm_packages()?;
     let tools = Tools::locate()?;
     step("setup", "all tools present");
@@ -115,7 +115,7 @@ fn ensure_wasm_target() -> Result<()> {
 }
 
 /// Installs `package` at `version` into `.tools/` unless its `binary` is there already.
-fn ensure_cargo_tool(package: &str, binary: &str, version: &str, extra: &[&str]) -> Result<()> {
+fn ensure_cargo_tool(package: &str, binary: &str, version: &str) -> Result<()> {
     if tool_path(package, version, binary).exists() {
         step("setup", &format!("{package} {version}: present"));
         return Ok(());
@@ -129,8 +129,7 @@ fn ensure_cargo_tool(package: &str, binary: &str, version: &str, extra: &[&str])
         "setup",
         Command::new("cargo")
             .args(["install", package, "--version", version, "--root"])
-            .arg(&root_dir)
-            .args(extra),
+            .arg(&root_dir),
         &format!(
             "Check that crates.io is reachable, or install it by hand: \
              `cargo install {package} --version {version} --root {}`.",

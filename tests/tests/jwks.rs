@@ -18,6 +18,25 @@ fn unknown_kid_token(h: &Harness) -> String {
     )
 }
 
+/// The auth Worker's `n`th log line (from 1) for a request with a token of subject `user`,
+/// waiting a little for the output to be written; empty if it never is.
+fn auth_line(h: &Harness, n: usize) -> String {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let log = h.stack.log();
+        let mut lines = log
+            .lines()
+            .filter(|l| l.contains("\"worker\":\"auth\"") && l.contains("\"sub\":\"user\""));
+        if let Some(line) = lines.nth(n - 1) {
+            return line.to_owned();
+        }
+        if Instant::now() > deadline {
+            return String::new();
+        }
+        sleep(Duration::from_millis(50));
+    }
+}
+
 fn status(h: &Harness, token: &str) -> u16 {
     h.get("/hello").bearer(token).send().status
 }
@@ -36,6 +55,15 @@ fn rotation_and_outages_after_a_good_fetch() {
     h.assert_status(&r, 200);
     let fetched = h.idp.hits();
     assert!(fetched >= 1, "the first token fetched the JWKS");
+    let first = auth_line(&h, 1);
+    assert!(
+        first.contains("verify_us") && !first.contains("cached"),
+        "{first}"
+    );
+    // The same token again is answered from the isolate's verified tokens.
+    h.assert_status(&h.get("/hello").bearer(&old).send(), 200);
+    let second = auth_line(&h, 2);
+    assert!(second.contains("\"cached\":true"), "{}", h.log_tail());
 
     // Rotation: the new kid is accepted on its first request; the old one while still listed.
     sleep(PAST_COOLDOWN);
@@ -50,7 +78,8 @@ fn rotation_and_outages_after_a_good_fetch() {
         "one refetch for the new kid\n{}",
         h.log_tail()
     );
-    // Retired: after the next refetch the old kid is gone.
+    // Retired: after the next refetch the old kid is gone, and the old token with it, although
+    // the isolate had verified it (twice).
     h.idp.retire(&old_kid);
     sleep(PAST_COOLDOWN);
     h.assert_invalid_token(&h.get("/hello").bearer(&unknown_kid_token(&h)).send());

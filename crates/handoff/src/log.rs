@@ -77,6 +77,9 @@ pub struct LogLine {
     rule: Option<RuleRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     verify_us: Option<u64>,
+    /// The token was verified earlier in this isolate (no signature check this time).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    cached: bool,
     status: u16,
 }
 
@@ -95,6 +98,7 @@ impl LogLine {
             sub: None,
             rule: None,
             verify_us: None,
+            cached: false,
             status: 200,
         })
     }
@@ -154,6 +158,11 @@ impl LogLineBuilder {
     /// Time spent verifying, in microseconds.
     pub fn verify_us(mut self, micros: u64) -> Self {
         self.0.verify_us = Some(micros);
+        self
+    }
+    /// The token was taken from the isolate's cache of verified tokens.
+    pub fn cached(mut self) -> Self {
+        self.0.cached = true;
         self
     }
     /// HTTP status returned.

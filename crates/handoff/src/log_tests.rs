@@ -20,6 +20,20 @@ fn full_line_serializes_to_one_json_object() {
 }
 
 #[test]
+fn a_cached_token_is_marked() {
+    let line = LogLine::builder(WorkerName::Auth, "r2")
+        .method("GET")
+        .path("/")
+        .subject("alice")
+        .cached()
+        .build();
+    assert_eq!(
+        line.to_json(),
+        r#"{"request_id":"r2","worker":"auth","method":"GET","path":"/","outcome":"allowed","reason":"ok","sub":"alice","cached":true,"status":200}"#
+    );
+}
+
+#[test]
 fn minimal_line_omits_optional_fields() {
     let line = LogLine::builder(WorkerName::Authz, "r1")
         .method("POST")

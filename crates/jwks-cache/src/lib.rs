@@ -6,9 +6,11 @@ mod cache_control;
 mod error;
 mod event;
 mod policy;
+mod verified;
 
 pub use cache::{Environment, Fetched, JwksCache, Lookup};
 pub use cache_control::freshness_from_cache_control;
 pub use error::{CacheError, FetchError};
 pub use event::Event;
 pub use policy::{CachePolicy, FetchReason, Source};
+pub use verified::{Cached, TokenDigest, VerifiedTokens};

@@ -1,10 +1,12 @@
 //! Per-isolate state: the configuration (read once from `[vars]`/secrets), the verification
-//! options derived from it, and the JWKS cache shared by all requests of the isolate.
+//! options derived from it, the JWKS cache and the verified tokens, shared by all requests of
+//! the isolate.
 
 use crate::keys::KeySet;
+use crate::verify::CachedToken;
 use handoff::{AuthConfig, ConfigError};
 use jose_jwt::VerificationOptions;
-use jwks_cache::{CachePolicy, JwksCache};
+use jwks_cache::{CachePolicy, JwksCache, VerifiedTokens};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -16,6 +18,7 @@ pub(crate) struct Isolate {
     pub(crate) config: AuthConfig,
     pub(crate) options: VerificationOptions,
     pub(crate) cache: JwksCache<KeySet>,
+    pub(crate) tokens: VerifiedTokens<KeySet, CachedToken>,
 }
 
 thread_local! {
@@ -50,6 +53,7 @@ impl Isolate {
             ..CachePolicy::default()
         };
         Ok(Isolate {
+            tokens: VerifiedTokens::new(config.token_cache_entries()),
             config,
             options,
             cache: JwksCache::new(policy),

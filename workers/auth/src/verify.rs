@@ -1,6 +1,8 @@
 //! The authentication step: credential → token → key → signature (WebCrypto) → claims →
 //! identity. Each arrow is a `jose-jwt`, `jwks-cache` or `handoff` call; this file only
-//! sequences them and records what the log line needs.
+//! sequences them and records what the log line needs. A token this isolate verified before,
+//! with the key set still in use and before its `exp`, skips from credential to identity
+//! (`jwks_cache::VerifiedTokens`).
 
 use crate::isolate::Isolate;
 use crate::keys::{KeyFetch, KeySet, WorkerEnvironment};
@@ -8,7 +10,8 @@ use handoff::{
     extract_credential, Identity, JwsAlg, LogLineBuilder, Rejection, RequestCredentials,
 };
 use jose_jwt::UnverifiedToken;
-use jwks_cache::CacheError;
+use jwks_cache::{CacheError, TokenDigest};
+use std::rc::Rc;
 use web_sys::Headers;
 use webcrypto_verifier::WebCryptoVerifier;
 use worker::Env;
@@ -27,6 +30,15 @@ pub(crate) struct Failure {
     token: TokenFacts,
 }
 
+/// What the isolate remembers about a token it verified (see `jwks_cache::VerifiedTokens`):
+/// the identity, and what the log line says about the token.
+#[derive(Clone)]
+pub(crate) struct CachedToken {
+    identity: Identity,
+    kid: Option<String>,
+    alg: JwsAlg,
+}
+
 /// What the log line may say about a token: never the token or its signature.
 #[derive(Default, Clone)]
 struct TokenFacts {
@@ -34,6 +46,7 @@ struct TokenFacts {
     alg: Option<JwsAlg>,
     sub: Option<String>,
     verify_us: Option<u64>,
+    cached: bool,
 }
 
 impl TokenFacts {
@@ -49,6 +62,9 @@ impl TokenFacts {
         }
         if let Some(micros) = self.verify_us {
             log = log.verify_us(micros);
+        }
+        if self.cached {
+            log = log.cached();
         }
         log
     }
@@ -107,38 +123,28 @@ pub(crate) async fn authenticate(
     };
 
     let started_ms = worker_glue::now_ms();
+    let digest = TokenDigest::of(credential.token());
+    if let Some(hit) = isolate.tokens.get(&digest, worker_glue::now_seconds()) {
+        facts.alg = Some(hit.value.alg);
+        facts.kid.clone_from(&hit.value.kid);
+        let keys = key_set(env, isolate, request_id, hit.value.kid.as_deref(), &facts).await?;
+        // Only while the set it was verified with is still the one in use; else verify again.
+        if hit.verified_with(&keys) {
+            facts.sub = Some(hit.value.identity.sub.clone());
+            facts.cached = true;
+            return Ok(Verified {
+                identity: Some(hit.value.identity),
+                token: facts,
+            });
+        }
+    }
+
     let token = UnverifiedToken::parse(credential.token(), &isolate.options)
         .map_err(|e| fail(&facts, Rejection::from(&e), e.code()))?;
-    facts.alg = Some(token.header().alg());
+    let alg = token.header().alg();
+    facts.alg = Some(alg);
     facts.kid = token.header().kid().map(str::to_owned);
-
-    let fetch = KeyFetch::new(&isolate.config, env, isolate.cache.policy()).map_err(|problem| {
-        worker_glue::log_event(request_id, "config_error", "server_misconfigured", &problem);
-        fail(&facts, Rejection::Misconfigured, "server_misconfigured")
-    })?;
-    let lookup = isolate
-        .cache
-        .get(
-            &WorkerEnvironment,
-            token.header().kid(),
-            |keys: &KeySet, kid| keys.jwks.contains_kid(kid),
-            move || fetch.run(),
-        )
-        .await;
-    for event in isolate.cache.drain_events() {
-        worker_glue::log_event(request_id, "jwks_event", event.code(), &event.to_string());
-    }
-    let keys = lookup
-        .map_err(|e: CacheError| {
-            fail(
-                &facts,
-                Rejection::JwksUnavailable {
-                    retry_after_seconds: e.retry_after_seconds(),
-                },
-                "jwks_unavailable",
-            )
-        })?
-        .keys;
+    let keys = key_set(env, isolate, request_id, token.header().kid(), &facts).await?;
 
     let (index, key) = token
         .select_key(&keys.jwks)
@@ -147,11 +153,23 @@ pub(crate) async fn authenticate(
         .check_signature_async(key, &WebCryptoVerifier::new(&keys.imported, index))
         .await
         .map_err(|e| fail(&facts, Rejection::from(&e), e.code()))?;
+    let now_s = worker_glue::now_seconds();
     let verified = checked
-        .validate_claims(&isolate.options, worker_glue::now_seconds())
+        .validate_claims(&isolate.options, now_s)
         .map_err(|e| fail(&facts, Rejection::from(&e), e.code()))?;
     let identity = Identity::from_claims(verified.claims(), isolate.config.roles_claim())
         .map_err(|e| fail(&facts, Rejection::from(&e), e.code()))?;
+    isolate.tokens.insert(
+        digest,
+        &keys,
+        CachedToken {
+            identity: identity.clone(),
+            kid: facts.kid.clone(),
+            alg,
+        },
+        verified.claims().exp(),
+        now_s,
+    );
     facts.sub = Some(identity.sub.clone());
     facts.verify_us = Some(
         worker_glue::now_ms()
@@ -161,5 +179,41 @@ pub(crate) async fn authenticate(
     Ok(Verified {
         identity: Some(identity),
         token: facts,
+    })
+}
+
+/// The key set to check a token with (`kid` from the token): the isolate's cached set, or one
+/// fetched now (`jwks-cache` decides). Its events go to the log.
+async fn key_set(
+    env: &Env,
+    isolate: &Isolate,
+    request_id: &str,
+    kid: Option<&str>,
+    facts: &TokenFacts,
+) -> Result<Rc<KeySet>, Failure> {
+    let fetch = KeyFetch::new(&isolate.config, env, isolate.cache.policy()).map_err(|problem| {
+        worker_glue::log_event(request_id, "config_error", "server_misconfigured", &problem);
+        fail(facts, Rejection::Misconfigured, "server_misconfigured")
+    })?;
+    let lookup = isolate
+        .cache
+        .get(
+            &WorkerEnvironment,
+            kid,
+            |keys: &KeySet, kid| keys.jwks.contains_kid(kid),
+            move || fetch.run(),
+        )
+        .await;
+    for event in isolate.cache.drain_events() {
+        worker_glue::log_event(request_id, "jwks_event", event.code(), &event.to_string());
+    }
+    lookup.map(|found| found.keys).map_err(|e: CacheError| {
+        fail(
+            facts,
+            Rejection::JwksUnavailable {
+                retry_after_seconds: e.retry_after_seconds(),
+            },
+            "jwks_unavailable",
+        )
     })
 }

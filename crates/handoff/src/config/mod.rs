@@ -56,6 +56,7 @@ pub struct AuthConfig {
     jwks_max_stale_seconds: u64,
     jwks_cooldown_seconds: u64,
     jwks_max_bytes: u64,
+    token_cache_entries: usize,
     extra_stripped_headers: Vec<String>,
     realm: String,
     context_key: ContextKey,
@@ -146,6 +147,7 @@ impl AuthConfig {
         let jwks_max_stale_seconds = env.u64_in("JWKS_MAX_STALE_SECONDS", 86_400, 0, 7 * 86_400)?;
         let jwks_cooldown_seconds = env.u64_in("JWKS_COOLDOWN_SECONDS", 30, 1, 3600)?;
         let jwks_max_bytes = env.u64_in("JWKS_MAX_BYTES", 256 * 1024, 1024, 4 * 1024 * 1024)?;
+        let token_cache_entries = env.u64_in("TOKEN_CACHE_ENTRIES", 1024, 0, 65_536)?;
 
         Ok(Self {
             jwks,
@@ -164,6 +166,8 @@ impl AuthConfig {
             jwks_max_stale_seconds,
             jwks_cooldown_seconds,
             jwks_max_bytes,
+            // At most 65,536: fits any target's usize.
+            token_cache_entries: usize::try_from(token_cache_entries).unwrap_or(0),
             extra_stripped_headers: stripped_headers(&env)?,
             realm: realm(&env)?,
             context_key: context_key(&env)?,
@@ -221,6 +225,10 @@ impl AuthConfig {
     /// Largest JWKS document accepted.
     pub fn jwks_max_bytes(&self) -> u64 {
         self.jwks_max_bytes
+    }
+    /// How many verified tokens the isolate remembers (0: every token is verified every time).
+    pub fn token_cache_entries(&self) -> usize {
+        self.token_cache_entries
     }
     /// Extra header names to strip (lowercase).
     pub fn extra_stripped_headers(&self) -> &[String] {

@@ -66,6 +66,7 @@ fn minimal_config_gets_documented_defaults() {
     assert_eq!(c.jwks_timeout_ms(), 5000);
     assert_eq!(c.jwks_max_stale_seconds(), 86_400);
     assert_eq!(c.jwks_cooldown_seconds(), 30);
+    assert_eq!(c.token_cache_entries(), 1024);
     assert_eq!(c.jwks_max_bytes(), 262_144);
     assert!(c.extra_stripped_headers().is_empty());
     assert_eq!(c.realm(), "edge-auth");
@@ -83,6 +84,7 @@ fn every_variable_is_read() {
         ("JWKS_TIMEOUT_MS", "100"),
         ("JWKS_MAX_STALE_SECONDS", "0"),
         ("JWKS_COOLDOWN_SECONDS", "5"),
+        ("TOKEN_CACHE_ENTRIES", "0"),
         ("JWKS_MAX_BYTES", "1024"),
         ("EXTRA_STRIPPED_HEADERS", "X-Tenant-ID, x-internal"),
         ("REALM", "orders api"),
@@ -97,6 +99,7 @@ fn every_variable_is_read() {
     assert_eq!(c.jwks_timeout_ms(), 100);
     assert_eq!(c.jwks_max_stale_seconds(), 0);
     assert_eq!(c.jwks_cooldown_seconds(), 5);
+    assert_eq!(c.token_cache_entries(), 0);
     assert_eq!(c.jwks_max_bytes(), 1024);
     assert_eq!(c.extra_stripped_headers(), ["x-tenant-id", "x-internal"]);
     assert_eq!(c.realm(), "orders api");
@@ -150,6 +153,8 @@ fn numbers_out_of_range_are_named() {
         ("JWKS_COOLDOWN_SECONDS", "0"),
         ("JWKS_MAX_BYTES", "1023"),
         ("JWKS_MAX_BYTES", "lots"),
+        ("TOKEN_CACHE_ENTRIES", "65537"),
+        ("TOKEN_CACHE_ENTRIES", "-1"),
     ] {
         let (got, problem) = err_var(auth_with(&[(var, raw)]));
         assert_eq!(got, var);

@@ -140,6 +140,19 @@ pub struct ErrorResponse {
     pub body: String,
 }
 
+impl ErrorResponse {
+    /// The `ResponseInit` as JSON, `{"status":…,"headers":{…}}`: the Worker builds the response
+    /// from it with one `JSON.parse` instead of one runtime call per header.
+    pub fn init_json(&self) -> String {
+        let headers: serde_json::Map<String, serde_json::Value> = self
+            .headers
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value.as_str().into()))
+            .collect();
+        serde_json::json!({ "status": self.status, "headers": headers }).to_string()
+    }
+}
+
 #[derive(Serialize)]
 struct Body<'a> {
     error: &'a str,

@@ -276,3 +276,19 @@ fn unreachable_upstream_is_502_bad_gateway() {
     assert_eq!(r.status, 502);
     assert_eq!(r.body, r#"{"error":"bad_gateway"}"#);
 }
+
+#[test]
+fn init_json_carries_status_and_every_header() {
+    let answer = error_response(&Rejection::Unauthorized, "edge \"auth\"", "r-1");
+    let init: serde_json::Value = serde_json::from_str(&answer.init_json()).expect("JSON");
+    assert_eq!(init["status"], 401);
+    let headers = init["headers"].as_object().expect("headers object");
+    assert_eq!(headers.len(), answer.headers.len());
+    for (name, value) in &answer.headers {
+        assert_eq!(headers[*name], value.as_str(), "{name}");
+    }
+    assert_eq!(
+        headers["www-authenticate"],
+        "Bearer realm=\"edge \\\"auth\\\"\""
+    );
+}

@@ -70,7 +70,10 @@ pub async fn fetch_origin(request: &Request) -> Result<Response, JsValue> {
 }
 
 async fn response_of(promise: js_sys::Promise) -> Result<Response, JsValue> {
-    js_task::settled(promise).await?.dyn_into::<Response>()
+    // `fetch` resolves to a `Response` or rejects (the runtime's contract): no `instanceof`.
+    Ok(js_task::settled(promise)
+        .await?
+        .unchecked_into::<Response>())
 }
 
 /// A `[vars]` value or a secret (`wrangler secret put`; `.dev.vars` locally).
@@ -164,13 +167,8 @@ pub fn reject(
             .build()
             .to_json()
     );
-    let headers = Headers::new()?;
-    for (name, value) in &answer.headers {
-        headers.set(name, value)?;
-    }
-    let init = ResponseInit::new();
-    init.set_status(answer.status);
-    init.set_headers(&headers);
+    // Status and headers cross into the runtime as one JSON text, not one call per header.
+    let init: ResponseInit = js_sys::JSON::parse(&answer.init_json())?.unchecked_into();
     Response::new_with_opt_str_and_init(Some(&answer.body), &init)
 }
 

@@ -17,7 +17,7 @@ use std::thread::LocalKey;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, Request, Response, ResponseInit};
-use worker::{console_log, Date, Env};
+use worker::{console_log, Env};
 
 /// The header that carries the request id from the auth Worker to the authz Worker and origin.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -86,7 +86,9 @@ pub fn read_var(env: &Env, name: &str) -> Option<String> {
 
 /// Milliseconds since the epoch, from the runtime (`SystemTime::now` panics in Wasm).
 pub fn now_ms() -> u64 {
-    Date::now().as_millis()
+    // `Date.now()` itself: `worker::Date::now` makes a `Date` object and calls `getTime` on it.
+    // The runtime's clock is never NaN or negative; `as` would saturate such a value to 0.
+    js_sys::Date::now() as u64
 }
 
 /// Seconds since the epoch.

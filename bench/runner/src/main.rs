@@ -3,6 +3,7 @@
 //! Writes `bench/RESULTS.md` and checks the budgets (exit status 1 when one fails).
 //! See `bench/README.md`.
 
+mod ab;
 mod bundle;
 mod load;
 mod options;

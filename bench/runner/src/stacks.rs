@@ -1,6 +1,7 @@
 //! The run: bundles, three workerd processes (Rust pair, jose pair, pass-through floor),
 //! every scenario at every concurrency against each stack in turn, the soak, the report.
 
+use crate::ab;
 use crate::bundle::{self, Bundle};
 use crate::load::{self, Load, Outcome};
 use crate::options::Options;
@@ -124,6 +125,9 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
                 measurements.push(m);
             }
         }
+    }
+    for comparison in ab::compare(&measurements) {
+        eprintln!("{}", comparison.line());
     }
     let soak = if options.soak.is_zero() {
         None

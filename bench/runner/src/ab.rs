@@ -1,0 +1,142 @@
+//! The A/B summary of a `--candidate` run: per scenario and concurrency, the candidate's workerd
+//! CPU per request minus the Rust pair's, round by round. The two are measured back to back in
+//! every round, so a round's difference is far steadier than either figure across rounds on a
+//! shared machine; the summary gives each difference, their median and how many favour the
+//! candidate.
+
+use crate::report::Measurement;
+use crate::stacks::Kind;
+
+/// One scenario at one concurrency: the per-round differences, candidate minus Rust, in µs.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Comparison {
+    pub(crate) scenario: &'static str,
+    pub(crate) concurrency: usize,
+    pub(crate) deltas_us: Vec<f64>,
+}
+
+impl Comparison {
+    /// The median difference (negative: the candidate is cheaper).
+    pub(crate) fn median_us(&self) -> f64 {
+        let mut sorted = self.deltas_us.clone();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let middle = |i: usize| sorted.get(i).copied().unwrap_or(0.0);
+        if n % 2 == 1 {
+            middle(n / 2)
+        } else if n == 0 {
+            0.0
+        } else {
+            (middle(n / 2 - 1) + middle(n / 2)) / 2.0
+        }
+    }
+
+    /// In how many rounds the candidate used less CPU per request.
+    pub(crate) fn candidate_lower(&self) -> usize {
+        self.deltas_us.iter().filter(|d| **d < 0.0).count()
+    }
+
+    /// One line for the terminal.
+    pub(crate) fn line(&self) -> String {
+        let rounds: Vec<String> = self.deltas_us.iter().map(|d| format!("{d:+.0}")).collect();
+        format!(
+            "bench: A/B {} c={}: candidate - rust CPU per request by round [{}] us; median {:+.0} us; candidate lower in {} of {}",
+            self.scenario,
+            self.concurrency,
+            rounds.join(", "),
+            self.median_us(),
+            self.candidate_lower(),
+            self.deltas_us.len()
+        )
+    }
+}
+
+/// Pairs each candidate measurement with the Rust measurement of the same round (the one just
+/// before it for the same scenario and concurrency), in the order they were taken.
+pub(crate) fn compare(measurements: &[Measurement]) -> Vec<Comparison> {
+    let mut out: Vec<Comparison> = Vec::new();
+    let mut last_rust: Option<&Measurement> = None;
+    for m in measurements {
+        match m.stack {
+            Kind::Rust => last_rust = Some(m),
+            Kind::Candidate => {
+                let Some(rust) = last_rust
+                    .filter(|r| r.scenario == m.scenario && r.concurrency == m.concurrency)
+                else {
+                    continue;
+                };
+                let delta = m.cpu_us_per_request - rust.cpu_us_per_request;
+                match out
+                    .iter_mut()
+                    .find(|c| c.scenario == m.scenario && c.concurrency == m.concurrency)
+                {
+                    Some(c) => c.deltas_us.push(delta),
+                    None => out.push(Comparison {
+                        scenario: m.scenario,
+                        concurrency: m.concurrency,
+                        deltas_us: vec![delta],
+                    }),
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::Outcome;
+
+    fn m(scenario: &'static str, concurrency: usize, stack: Kind, cpu: f64) -> Measurement {
+        Measurement {
+            scenario,
+            concurrency,
+            stack,
+            cpu_us_per_request: cpu,
+            cpu_share: 1.0,
+            tokens_reused: false,
+            outcome: Outcome::default(),
+        }
+    }
+
+    #[test]
+    fn rounds_are_paired_in_order_and_summarized() {
+        let runs = [
+            m("anonymous", 32, Kind::Rust, 250.0),
+            m("anonymous", 32, Kind::Candidate, 240.0),
+            m("anonymous", 32, Kind::Js, 150.0),
+            m("anonymous", 32, Kind::Rust, 300.0),
+            m("anonymous", 32, Kind::Candidate, 310.0),
+            m("anonymous", 32, Kind::Rust, 260.0),
+            m("anonymous", 32, Kind::Candidate, 230.0),
+            m("anonymous", 1, Kind::Rust, 350.0),
+            m("anonymous", 1, Kind::Candidate, 340.0),
+        ];
+        let got = compare(&runs);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].deltas_us, vec![-10.0, 10.0, -30.0]);
+        assert_eq!(got[0].median_us(), -10.0);
+        assert_eq!(got[0].candidate_lower(), 2);
+        assert_eq!(
+            got[0].line(),
+            "bench: A/B anonymous c=32: candidate - rust CPU per request by round [-10, +10, -30] us; median -10 us; candidate lower in 2 of 3"
+        );
+        assert_eq!(
+            (got[1].concurrency, got[1].deltas_us.clone()),
+            (1, vec![-10.0])
+        );
+    }
+
+    #[test]
+    fn an_even_number_of_rounds_takes_the_middle_mean_and_no_candidate_gives_nothing() {
+        let c = Comparison {
+            scenario: "x",
+            concurrency: 1,
+            deltas_us: vec![4.0, -2.0, 10.0, 0.0],
+        };
+        assert_eq!(c.median_us(), 2.0);
+        assert!(compare(&[m("x", 1, Kind::Rust, 1.0), m("x", 1, Kind::Js, 2.0)]).is_empty());
+    }
+}

@@ -8,6 +8,7 @@ mod bundle;
 mod load;
 mod options;
 mod report;
+mod rounds;
 mod scenarios;
 mod stacks;
 mod workerd;

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 pub(crate) const USAGE: &str = "\
 usage: cargo run --release -p bench-runner -- [options]
-  --duration SECS      measured seconds per scenario, stack and concurrency (default 5)
+  --duration SECS      measured seconds per scenario, stack, concurrency and round (default 3)
+  --rounds N           rounds, the stacks interleaved in each; the report takes each stack's
+                       median round (default 3)
   --warmup SECS        unmeasured seconds before each measurement (default 1)
   --tokens N           distinct pre-minted tokens per scenario (default 10000)
   --concurrency LIST   comma-separated connection counts (default 1,32)
@@ -22,6 +24,7 @@ usage: cargo run --release -p bench-runner -- [options]
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
     pub(crate) duration: Duration,
+    pub(crate) rounds: usize,
     pub(crate) warmup: Duration,
     pub(crate) tokens: usize,
     pub(crate) concurrency: Vec<usize>,
@@ -40,7 +43,8 @@ impl Options {
     pub(crate) fn parse(args: impl Iterator<Item = String>) -> Result<Self> {
         let args: Vec<String> = args.collect();
         let mut options = Self {
-            duration: Duration::from_secs(5),
+            duration: Duration::from_secs(3),
+            rounds: 3,
             warmup: Duration::from_secs(1),
             tokens: 10_000,
             concurrency: vec![1, 32],
@@ -58,6 +62,12 @@ impl Options {
             let mut value = || it.next().ok_or(format!("{arg} needs a value"));
             match arg.as_str() {
                 "--duration" => options.duration = seconds(&value()?, 1, 600)?,
+                "--rounds" => {
+                    options.rounds = value()?.parse().map_err(|_| "--rounds takes a number")?;
+                    if !(1..=20).contains(&options.rounds) {
+                        return Err("--rounds must be 1..=20".into());
+                    }
+                }
                 "--warmup" => options.warmup = seconds(&value()?, 0, 60)?,
                 "--soak" => options.soak = seconds(&value()?, 0, 3600)?,
                 "--tokens" => {

@@ -135,10 +135,12 @@ fn header(md: &mut String, r: &Report) {
     );
     let _ = writeln!(
         md,
-        "- Load: {} s measured after {} s warm-up per scenario, concurrency and stack; stacks measured in turn \
-         (rust, jose, floor) for each scenario; {} distinct tokens per scenario; wall time {:.0} s",
+        "- Load: {} s measured after {} s warm-up per scenario, concurrency, stack and round; {} rounds, the \
+         stacks measured in turn (rust, jose, floor) in each; every figure below is from the stack's median round \
+         (by CPU per request); {} distinct tokens per scenario; wall time {:.0} s",
         r.options.duration.as_secs(),
         r.options.warmup.as_secs(),
+        r.options.rounds,
         r.options.tokens,
         r.wall.as_secs_f64()
     );

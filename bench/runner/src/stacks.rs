@@ -6,6 +6,7 @@ use crate::bundle::{self, Bundle};
 use crate::load::{self, Load, Outcome};
 use crate::options::Options;
 use crate::report::{self, Measurement, Report, SizeRow, Soak};
+use crate::rounds;
 use crate::scenarios::{self, Scenario};
 use crate::workerd::{Debugging, WorkerSpec, Workerd};
 use crate::Result;
@@ -109,26 +110,29 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
     let mut measurements = Vec::new();
     for scenario in &all {
         for &concurrency in &options.concurrency {
-            for stack in &stacks {
-                let m = measure(options, stack, scenario, concurrency, &origin)?;
-                eprintln!(
-                    "bench: {:<15} c={:<3} {:<5} {:>8.0} req/s  p50 {:>7.0} us  p99 {:>7.0} us  cpu {:>6.0} us/req{}",
-                    scenario.name,
-                    concurrency,
-                    stack.kind.label(),
-                    m.outcome.per_second(),
-                    m.outcome.quantile_us(0.5),
-                    m.outcome.quantile_us(0.99),
-                    m.cpu_us_per_request,
-                    problems(&m.outcome),
-                );
-                measurements.push(m);
+            for _round in 0..options.rounds {
+                for stack in &stacks {
+                    let m = measure(options, stack, scenario, concurrency, &origin)?;
+                    eprintln!(
+                        "bench: {:<15} c={:<3} {:<5} {:>8.0} req/s  p50 {:>7.0} us  p99 {:>7.0} us  cpu {:>6.0} us/req{}",
+                        scenario.name,
+                        concurrency,
+                        stack.kind.label(),
+                        m.outcome.per_second(),
+                        m.outcome.quantile_us(0.5),
+                        m.outcome.quantile_us(0.99),
+                        m.cpu_us_per_request,
+                        problems(&m.outcome),
+                    );
+                    measurements.push(m);
+                }
             }
         }
     }
     for comparison in ab::compare(&measurements) {
         eprintln!("{}", comparison.line());
     }
+    let measurements = rounds::median_rounds(measurements);
     let soak = if options.soak.is_zero() {
         None
     } else {

@@ -82,6 +82,12 @@ impl<K, V: Clone> VerifiedTokens<K, V> {
         }
     }
 
+    /// False when the cache was made with capacity 0: callers can skip hashing tokens.
+    #[must_use]
+    pub fn is_enabled(&self) -> bool {
+        self.capacity > 0
+    }
+
     /// How many tokens are held (expired ones included until they are evicted).
     #[must_use]
     pub fn len(&self) -> usize {

@@ -81,6 +81,8 @@ fn a_token_accepted_within_the_skew_after_exp_is_not_stored() {
 #[test]
 fn capacity_zero_turns_the_cache_off() {
     let cache = Cache::new(0);
+    assert!(!cache.is_enabled());
+    assert!(Cache::new(1).is_enabled());
     let keys = Rc::new("set");
     let digest = TokenDigest::of("a");
     cache.insert(digest, &keys, "x".to_owned(), NOW + 60, NOW);

@@ -123,8 +123,14 @@ pub(crate) async fn authenticate(
     };
 
     let started_ms = worker_glue::now_ms();
-    let digest = TokenDigest::of(credential.token());
-    if let Some(hit) = isolate.tokens.get(&digest, worker_glue::now_seconds()) {
+    let digest = isolate
+        .tokens
+        .is_enabled()
+        .then(|| TokenDigest::of(credential.token()));
+    let hit = digest
+        .as_ref()
+        .and_then(|digest| isolate.tokens.get(digest, worker_glue::now_seconds()));
+    if let Some(hit) = hit {
         facts.alg = Some(hit.value.alg);
         facts.kid.clone_from(&hit.value.kid);
         let keys = key_set(env, isolate, request_id, hit.value.kid.as_deref(), &facts).await?;
@@ -159,17 +165,15 @@ pub(crate) async fn authenticate(
         .map_err(|e| fail(&facts, Rejection::from(&e), e.code()))?;
     let identity = Identity::from_claims(verified.claims(), isolate.config.roles_claim())
         .map_err(|e| fail(&facts, Rejection::from(&e), e.code()))?;
-    isolate.tokens.insert(
-        digest,
-        &keys,
-        CachedToken {
+    if let Some(digest) = digest {
+        let remembered = CachedToken {
             identity: identity.clone(),
             kid: facts.kid.clone(),
             alg,
-        },
-        verified.claims().exp(),
-        now_s,
-    );
+        };
+        let exp = verified.claims().exp();
+        isolate.tokens.insert(digest, &keys, remembered, exp, now_s);
+    }
     facts.sub = Some(identity.sub.clone());
     facts.verify_us = Some(
         worker_glue::now_ms()

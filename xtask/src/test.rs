@@ -1,6 +1,6 @@
 //! `cargo xtask test`: everything CI checks, in the order that fails fastest.
 
-use crate::setup;
+use crate::setup::{self, WASM_TARGET};
 use crate::util::{run_command, step, Result};
 use std::process::Command;
 use std::time::Instant;
@@ -34,7 +34,7 @@ pub fn run() -> Result<()> {
     run_command("test", &mut clippy, "Fix the lints above.")?;
 
     let mut wasm = Command::new("cargo");
-    wasm.args(["clippy", "--target", "wasm32-unknown-unknown"]);
+    wasm.args(["clippy", "--target", WASM_TARGET]);
     for package in CRATES.iter().chain(WORKER_PACKAGES.iter()) {
         wasm.args(["-p", package]);
     }
@@ -42,7 +42,7 @@ pub fn run() -> Result<()> {
     run_command(
         "test",
         &mut wasm,
-        "The crates and Workers must build and lint clean for wasm32-unknown-unknown.",
+        &format!("The crates and Workers must build and lint clean for {WASM_TARGET}."),
     )?;
 
     for worker in setup::WORKERS {
@@ -61,7 +61,7 @@ pub fn run() -> Result<()> {
                 "-p",
                 "js-task",
                 "--target",
-                "wasm32-unknown-unknown",
+                WASM_TARGET,
             ])
             .env(
                 "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",

@@ -117,7 +117,7 @@ impl<K, V: Clone> VerifiedTokens<K, V> {
     /// `exp` (accepted within the clock skew) or when the cache is off. A token already held
     /// is updated in place and keeps its place in the eviction order.
     pub fn insert(&self, digest: TokenDigest, keys: &Rc<K>, value: V, exp: i64, now_s: i64) {
-        if self.capacity == 0 || now_s >= exp {
+        if !self.is_enabled() || now_s >= exp {
             return;
         }
         let entry = Entry {

@@ -129,7 +129,7 @@ pub(crate) async fn authenticate(
         .then(|| TokenDigest::of(credential.token()));
     let hit = digest
         .as_ref()
-        .and_then(|digest| isolate.tokens.get(digest, worker_glue::now_seconds()));
+        .and_then(|digest| isolate.tokens.get(digest, worker_glue::seconds(started_ms)));
     if let Some(hit) = hit {
         facts.alg = Some(hit.value.alg);
         facts.kid.clone_from(&hit.value.kid);

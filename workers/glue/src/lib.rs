@@ -93,7 +93,12 @@ pub fn now_ms() -> u64 {
 
 /// Seconds since the epoch.
 pub fn now_seconds() -> i64 {
-    i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX)
+    seconds(now_ms())
+}
+
+/// Whole seconds in `ms` milliseconds since the epoch (a clock already read).
+pub fn seconds(ms: u64) -> i64 {
+    i64::try_from(ms / 1000).unwrap_or(i64::MAX)
 }
 
 /// The request id: `given` (e.g. `cf-ray`) when well-formed, else a random one.

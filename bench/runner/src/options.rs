@@ -12,7 +12,7 @@ usage: cargo run --release -p bench-runner -- [options]
   --tokens N           distinct pre-minted tokens per scenario (default 10000)
   --concurrency LIST   comma-separated connection counts (default 1,32)
   --scenarios LIST     only these scenarios (default: all)
-  --soak SECS          soak of the Rust pair at 64 connections (default 60; 0 skips it)
+  --soak SECS          soak of each stack in turn at 64 connections (default 60; 0 skips it)
   --inspect ADDR       start the Rust pair's workerd with its inspector on ADDR (for profile.mjs)
   --v8-flags LIST      comma-separated V8 flags for every workerd (e.g. --perf-basic-prof, for perf)
   --candidate DIR      also measure the Rust bundles in DIR/auth and DIR/authz (wrangler dry-run

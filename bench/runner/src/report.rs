@@ -28,12 +28,15 @@ pub(crate) struct Measurement {
     pub(crate) outcome: Outcome,
 }
 
-/// The soak of the Rust pair.
+/// The soak of one stack.
 pub(crate) struct Soak {
+    pub(crate) stack: Kind,
     pub(crate) duration: Duration,
     pub(crate) rss_start_kib: u64,
     pub(crate) rss_at_10s_kib: u64,
     pub(crate) rss_end_kib: u64,
+    /// workerd's RSS every 10 s of the soak.
+    pub(crate) rss_every_10s_kib: Vec<u64>,
     pub(crate) cpu_us_per_request: f64,
     pub(crate) outcome: Outcome,
 }
@@ -52,7 +55,8 @@ pub(crate) struct Report {
     /// Name, description, whether held to the added-latency budget.
     pub(crate) scenarios: Vec<(&'static str, &'static str, bool)>,
     pub(crate) measurements: Vec<Measurement>,
-    pub(crate) soak: Option<Soak>,
+    /// One soak per stack (the Rust pair first), or none.
+    pub(crate) soaks: Vec<Soak>,
     pub(crate) sizes: Vec<SizeRow>,
     pub(crate) load_before: String,
     pub(crate) load_after: String,
@@ -89,8 +93,8 @@ pub(crate) fn render(r: &Report) -> (String, bool) {
     cpu(&mut md, r);
     statuses(&mut md, r);
     sizes(&mut md, r);
-    if let Some(soak) = &r.soak {
-        soak_section(&mut md, soak);
+    if !r.soaks.is_empty() {
+        soak_section(&mut md, &r.soaks);
     }
     if let Some(levers) = &r.levers {
         md.push('\n');
@@ -285,26 +289,48 @@ fn sizes(md: &mut String, r: &Report) {
     }
 }
 
-fn soak_section(md: &mut String, s: &Soak) {
-    let o = &s.outcome;
+fn soak_section(md: &mut String, soaks: &[Soak]) {
     let _ = writeln!(
         md,
-        "\n## Soak (rust pair, distinct ES256 tokens, 64 connections, {} s)\n\n\
-         - {} responses ({:.0} req/s), p50 {:.2} ms, p99 {:.2} ms, {:.0} µs workerd CPU per request\n\
-         - unexpected statuses {:?}, transport errors {}\n\
-         - workerd RSS: {} KiB before, {} KiB after 10 s, {} KiB at the end",
-        s.duration.as_secs(),
-        o.responses(),
-        o.per_second(),
-        o.quantile_us(0.5) / 1000.0,
-        o.quantile_us(0.99) / 1000.0,
-        s.cpu_us_per_request,
-        o.unexpected,
-        o.transport_errors,
-        s.rss_start_kib,
-        s.rss_at_10s_kib,
-        s.rss_end_kib
+        "\n## Soak (distinct ES256 tokens, 64 connections, {} s per stack, one stack after another)\n\n\
+         The budget holds the Rust pair; the other stacks show how much of workerd's memory \
+         growth under this load is the runtime's own.\n\n\
+         | stack | responses | req/s | p50 ms | p99 ms | CPU µs/req | unexpected | transport errors | RSS MiB before / 10 s / end | end vs 10 s | RSS MiB every 10 s |\n\
+         |---|---:|---:|---:|---:|---:|---|---:|---|---:|---|",
+        soaks.first().map_or(0, |s| s.duration.as_secs()),
     );
+    for s in soaks {
+        let o = &s.outcome;
+        let every: Vec<String> = s.rss_every_10s_kib.iter().map(|k| mib(*k)).collect();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:?} | {} | {} / {} / {} | {:+.1}% | {} |",
+            s.stack.label(),
+            o.responses(),
+            o.per_second(),
+            o.quantile_us(0.5) / 1000.0,
+            o.quantile_us(0.99) / 1000.0,
+            s.cpu_us_per_request,
+            o.unexpected,
+            o.transport_errors,
+            mib(s.rss_start_kib),
+            mib(s.rss_at_10s_kib),
+            mib(s.rss_end_kib),
+            s.rss_growth() * 100.0,
+            every.join(", "),
+        );
+    }
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.0}", kib as f64 / 1024.0)
+}
+
+impl Soak {
+    /// RSS at the end relative to RSS after the first 10 s (0.1 = 10 % more).
+    pub(crate) fn rss_growth(&self) -> f64 {
+        self.rss_end_kib as f64 / (self.rss_at_10s_kib.max(1)) as f64 - 1.0
+    }
 }
 
 fn mark(ok: bool) -> &'static str {
@@ -362,7 +388,7 @@ fn budgets(r: &Report) -> (String, bool) {
             );
         }
     }
-    if let Some(s) = &r.soak {
+    if let Some(s) = r.soaks.iter().find(|s| s.stack == Kind::Rust) {
         let o = &s.outcome;
         line(
             o.transport_errors == 0,
@@ -373,7 +399,7 @@ fn budgets(r: &Report) -> (String, bool) {
             unexpected == 0,
             format!("soak: {unexpected} unexpected statuses (0 allowed)"),
         );
-        let growth = s.rss_end_kib as f64 / (s.rss_at_10s_kib.max(1)) as f64 - 1.0;
+        let growth = s.rss_growth();
         line(
             growth.abs() <= SOAK_RSS_GROWTH,
             format!(
@@ -383,6 +409,19 @@ fn budgets(r: &Report) -> (String, bool) {
                 growth * 100.0
             ),
         );
+        let others: Vec<String> = r
+            .soaks
+            .iter()
+            .filter(|o| o.stack != Kind::Rust)
+            .map(|o| format!("{} {:+.1}%", o.stack.label(), o.rss_growth() * 100.0))
+            .collect();
+        if !others.is_empty() {
+            let _ = writeln!(
+                md,
+                "  - the same soak of the other stacks (not a budget): {}",
+                others.join(", ")
+            );
+        }
     } else {
         let _ = writeln!(md, "- (soak not run)");
     }

@@ -55,6 +55,8 @@ impl Workerd {
         authz: &WorkerSpec<'_>,
         debug: &Debugging<'_>,
     ) -> Result<Self> {
+        // The candidate's directory is new in a run that has never measured one.
+        fs::create_dir_all(dir)?;
         let config = dir.join("workerd.capnp");
         fs::write(
             &config,
@@ -204,11 +206,7 @@ fn worker(
     binds: Option<&str>,
 ) -> String {
     // capnp resolves `embed` relative to the config file (absolute paths are import paths).
-    let bundle_dir = &spec.bundle.dir;
-    let dir = bundle_dir
-        .strip_prefix(config_dir)
-        .unwrap_or(bundle_dir)
-        .to_string_lossy();
+    let dir = relative_path(config_dir, &spec.bundle.dir);
     let mut modules = vec![format!(
         "(name = {}, esModule = embed {})",
         quote(&spec.bundle.main),
@@ -252,4 +250,46 @@ fn quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// `target` as a path relative to `base` (both absolute): `../` for each component of `base`
+/// below their common prefix, then the rest of `target`.
+fn relative_path(base: &Path, target: &Path) -> String {
+    let base: Vec<_> = base.components().collect();
+    let target: Vec<_> = target.components().collect();
+    let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_owned(); base.len() - common];
+    parts.extend(
+        target
+            .iter()
+            .skip(common)
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_path;
+    use std::path::Path;
+
+    #[test]
+    fn embed_paths_are_relative_to_the_config_directory() {
+        let out = Path::new("/w/bench/out/rust");
+        assert_eq!(
+            relative_path(out, Path::new("/w/bench/out/rust/auth")),
+            "auth"
+        );
+        assert_eq!(
+            relative_path(
+                Path::new("/w/bench/out/candidate"),
+                Path::new("/tmp/c3/auth")
+            ),
+            "../../../../tmp/c3/auth"
+        );
+        assert_eq!(
+            relative_path(out, Path::new("/w/bench/out/cand/authz")),
+            "../cand/authz"
+        );
+    }
 }

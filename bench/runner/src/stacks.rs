@@ -286,7 +286,6 @@ fn soak(
         stack: stack.kind,
         duration,
         rss_start_kib: before.rss_kib,
-        rss_at_10s_kib: rss_every_10s.first().copied().unwrap_or(before.rss_kib),
         rss_end_kib: after.rss_kib,
         rss_every_10s_kib: rss_every_10s,
         cpu_us_per_request: (after.cpu_ticks.saturating_sub(before.cpu_ticks)) as f64

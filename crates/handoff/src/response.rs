@@ -99,7 +99,12 @@ impl From<&jose_jwt::Error> for Rejection {
             E::ClaimValidationFailed { .. } => "claim validation failed",
             E::TokenTooLarge => "token too large",
             E::NotSupported { .. } => "unsupported token",
-            _ => "malformed token",
+            E::JwsInvalid { .. }
+            | E::JwtInvalid { .. }
+            | E::JwkInvalid { .. }
+            | E::JwksInvalid { .. }
+            | E::InvalidOptions { .. }
+            | E::VerifierFailed { .. } => "malformed token",
         };
         Self::InvalidToken { description }
     }

@@ -254,15 +254,57 @@ fn token_errors_are_invalid_token_with_a_class_only_description() {
         ),
         (E::AlgNotAllowed, "algorithm not allowed"),
         (E::NoMatchingKey, "no matching key"),
+        (E::MultipleMatchingKeys, "ambiguous key"),
         (E::TokenTooLarge, "token too large"),
         (
             E::ClaimValidationFailed {
-                claim: "aud".into(),
-                reason: "does not match",
+                claim: jose_jwt::ClaimName::Aud,
+                reason: jose_jwt::ClaimProblem::UnexpectedAudience,
             },
             "claim validation failed",
         ),
-        (E::JwsInvalid { reason: "x" }, "malformed token"),
+        (
+            E::NotSupported {
+                what: jose_jwt::Unsupported::CriticalExtensions,
+            },
+            "unsupported token",
+        ),
+        (
+            E::JwsInvalid {
+                reason: jose_jwt::JwsProblem::PartCount,
+            },
+            "malformed token",
+        ),
+        (
+            E::JwtInvalid {
+                reason: jose_jwt::JwtProblem::NotJson,
+            },
+            "malformed token",
+        ),
+        (
+            E::JwkInvalid {
+                reason: jose_jwt::JwkProblem::NotObject,
+            },
+            "malformed token",
+        ),
+        (
+            E::JwksInvalid {
+                reason: jose_jwt::JwksProblem::NoUsableKey,
+            },
+            "malformed token",
+        ),
+        (
+            E::InvalidOptions {
+                reason: jose_jwt::OptionsProblem::NoIssuer,
+            },
+            "malformed token",
+        ),
+        (
+            E::VerifierFailed {
+                reason: jose_jwt::VerifierProblem::KeyImportRefused,
+            },
+            "malformed token",
+        ),
     ] {
         let rejection = Rejection::from(&e);
         assert_eq!(rejection, Rejection::InvalidToken { description }, "{e:?}");

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::Error;
+use crate::error::{Error, Unsupported};
 
 /// A JWS signature algorithm (RFC 7518 §3, RFC 8037 §3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -107,9 +107,7 @@ impl FromStr for Algorithm {
         if s.eq_ignore_ascii_case("none") || s.starts_with("HS") || s.starts_with("hs") {
             return Err(Error::AlgNotAllowed);
         }
-        Err(Error::NotSupported {
-            what: "signature algorithm",
-        })
+        Err(Error::unsupported(Unsupported::SignatureAlgorithm))
     }
 }
 
@@ -140,10 +138,13 @@ mod tests {
             );
         }
         for name in ["es256", "ES512", "RS1", "", "EdDSA "] {
-            assert!(matches!(
+            assert_eq!(
                 name.parse::<Algorithm>(),
-                Err(Error::NotSupported { .. })
-            ));
+                Err(Error::NotSupported {
+                    what: Unsupported::SignatureAlgorithm
+                }),
+                "{name}"
+            );
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::Error;
+use crate::error::{ClaimName, ClaimProblem, Error, JwtProblem};
 use crate::json::{parse_object, JsonError};
 
 /// The claims of a token (RFC 7519 §4).
@@ -31,20 +31,24 @@ impl Claims {
     pub(crate) fn from_payload(payload: &[u8]) -> Result<Self, Error> {
         let map = match parse_object(payload) {
             Ok(Some(map)) => map,
-            Ok(None) => return Err(Error::jwt("payload is not a JSON object")),
-            Err(JsonError::DuplicateMember) => {
-                return Err(Error::jwt("payload repeats a member name"))
-            }
-            Err(JsonError::Syntax) => return Err(Error::jwt("payload is not valid JSON")),
+            Ok(None) => return Err(Error::jwt(JwtProblem::NotObject)),
+            Err(JsonError::DuplicateMember) => return Err(Error::jwt(JwtProblem::DuplicateMember)),
+            Err(JsonError::Syntax) => return Err(Error::jwt(JwtProblem::NotJson)),
         };
         let exp = match map.get("exp") {
-            Some(v) => numeric_date("exp", v)?,
-            None => return Err(Error::claim("exp", "missing")),
+            Some(v) => numeric_date(ClaimName::Exp, v)?,
+            None => return Err(Error::claim(ClaimName::Exp, ClaimProblem::Missing)),
         };
-        let nbf = map.get("nbf").map(|v| numeric_date("nbf", v)).transpose()?;
-        let iat = map.get("iat").map(|v| numeric_date("iat", v)).transpose()?;
-        let iss = optional_string(&map, "iss")?;
-        let sub = optional_string(&map, "sub")?;
+        let nbf = map
+            .get("nbf")
+            .map(|v| numeric_date(ClaimName::Nbf, v))
+            .transpose()?;
+        let iat = map
+            .get("iat")
+            .map(|v| numeric_date(ClaimName::Iat, v))
+            .transpose()?;
+        let iss = optional_string(&map, ClaimName::Iss)?;
+        let sub = optional_string(&map, ClaimName::Sub)?;
         let (aud, aud_present) = match map.get("aud") {
             None => (Vec::new(), false),
             Some(Value::String(s)) => (vec![s.clone()], true),
@@ -55,8 +59,8 @@ impl Claims {
                         Value::String(s) => out.push(s.clone()),
                         _ => {
                             return Err(Error::claim(
-                                "aud",
-                                "must be a string or an array of strings",
+                                ClaimName::Aud,
+                                ClaimProblem::NotStringOrStringArray,
                             ))
                         }
                     }
@@ -65,8 +69,8 @@ impl Claims {
             }
             Some(_) => {
                 return Err(Error::claim(
-                    "aud",
-                    "must be a string or an array of strings",
+                    ClaimName::Aud,
+                    ClaimProblem::NotStringOrStringArray,
                 ))
             }
         };
@@ -164,7 +168,12 @@ impl Claims {
     /// entry, an array must hold only strings. Absent is `Ok(None)`; any other
     /// shape is an error naming the claim.
     pub fn string_list(&self, name_or_path: &str) -> Result<Option<Vec<String>>, Error> {
-        let not_list = || Error::claim(name_or_path, "must be a string or an array of strings");
+        let not_list = || {
+            Error::claim(
+                ClaimName::configured(name_or_path),
+                ClaimProblem::NotStringOrStringArray,
+            )
+        };
         match self.get(name_or_path) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(vec![s.clone()])),
@@ -183,18 +192,18 @@ impl Claims {
     }
 }
 
-fn optional_string(map: &Map<String, Value>, name: &'static str) -> Result<Option<String>, Error> {
-    match map.get(name) {
+fn optional_string(map: &Map<String, Value>, name: ClaimName) -> Result<Option<String>, Error> {
+    match map.get(name.as_str()) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(Error::claim(name, "must be a string")),
+        Some(_) => Err(Error::claim(name, ClaimProblem::NotString)),
     }
 }
 
 /// Reads a NumericDate: a finite JSON number within `i64`, rounded down.
-fn numeric_date(name: &'static str, value: &Value) -> Result<i64, Error> {
+fn numeric_date(name: ClaimName, value: &Value) -> Result<i64, Error> {
     let Value::Number(n) = value else {
-        return Err(Error::claim(name, "must be a number"));
+        return Err(Error::claim(name, ClaimProblem::NotNumber));
     };
     if let Some(i) = n.as_i64() {
         return Ok(i);
@@ -206,7 +215,7 @@ fn numeric_date(name: &'static str, value: &Value) -> Result<i64, Error> {
             #[allow(clippy::cast_possible_truncation)] // range checked just above
             Ok(f.floor() as i64)
         }
-        _ => Err(Error::claim(name, "must be a number within range")),
+        _ => Err(Error::claim(name, ClaimProblem::NumberOutOfRange)),
     }
 }
 
@@ -229,24 +238,45 @@ mod tests {
 
     #[test]
     fn rejects_bad_numeric_dates() {
-        for doc in [
-            r#"{"exp":"123"}"#,
-            r#"{"exp":1e300}"#,
-            r#"{"exp":18446744073709551615}"#,
-            r#"{"exp":null}"#,
-            r#"{"exp":1,"nbf":"1"}"#,
-            r#"{"exp":1,"iat":[1]}"#,
-            r#"{}"#,
+        use ClaimName::{Exp, Iat, Nbf};
+        use ClaimProblem::{Missing, NotNumber, NumberOutOfRange};
+        for (doc, claim, reason) in [
+            (r#"{"exp":"123"}"#, Exp, NotNumber),
+            (r#"{"exp":1e300}"#, Exp, NumberOutOfRange),
+            (r#"{"exp":18446744073709551615}"#, Exp, NumberOutOfRange),
+            (r#"{"exp":null}"#, Exp, NotNumber),
+            (r#"{"exp":1,"nbf":"1"}"#, Nbf, NotNumber),
+            (r#"{"exp":1,"iat":[1]}"#, Iat, NotNumber),
+            (r#"{}"#, Exp, Missing),
         ] {
-            assert!(
-                matches!(claims(doc), Err(Error::ClaimValidationFailed { .. })),
+            assert_eq!(
+                claims(doc),
+                Err(Error::ClaimValidationFailed { claim, reason }),
                 "{doc}"
             );
         }
-        assert!(matches!(
+        assert_eq!(
             claims(r#"{"exp":1e400}"#),
-            Err(Error::JwtInvalid { .. })
-        ));
+            Err(Error::jwt(JwtProblem::NotJson))
+        );
+    }
+
+    #[test]
+    fn registered_strings_and_audience_must_have_their_type() {
+        use ClaimName::{Aud, Iss, Sub};
+        use ClaimProblem::{NotString, NotStringOrStringArray};
+        for (doc, claim, reason) in [
+            (r#"{"exp":1,"iss":1}"#, Iss, NotString),
+            (r#"{"exp":1,"sub":["s"]}"#, Sub, NotString),
+            (r#"{"exp":1,"aud":{}}"#, Aud, NotStringOrStringArray),
+            (r#"{"exp":1,"aud":["a",null]}"#, Aud, NotStringOrStringArray),
+        ] {
+            assert_eq!(
+                claims(doc),
+                Err(Error::ClaimValidationFailed { claim, reason }),
+                "{doc}"
+            );
+        }
     }
 
     #[test]
@@ -272,7 +302,20 @@ mod tests {
             Some(vec!["g".to_owned()])
         );
         assert_eq!(c.string_list("missing.path").unwrap(), None);
-        assert!(c.string_list("a").is_err());
-        assert!(c.string_list("exp").is_err());
+        // The caller's name is reported, mapped to the registered claim when it is one.
+        assert_eq!(
+            c.string_list("a"),
+            Err(Error::claim(
+                ClaimName::Configured("a".into()),
+                ClaimProblem::NotStringOrStringArray
+            ))
+        );
+        assert_eq!(
+            c.string_list("exp"),
+            Err(Error::claim(
+                ClaimName::Exp,
+                ClaimProblem::NotStringOrStringArray
+            ))
+        );
     }
 }

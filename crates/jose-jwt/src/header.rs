@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::algorithm::Algorithm;
-use crate::error::Error;
+use crate::error::{Error, JwsProblem, Unsupported};
 use crate::json::{parse_object, JsonError};
 
 /// The header parameters this crate uses. `jku`, `x5u`, `jwk` and `x5c` are
@@ -23,16 +23,16 @@ impl Header {
     pub(crate) fn parse(bytes: &[u8], allowed: &[Algorithm]) -> Result<Self, Error> {
         let map = match parse_object(bytes) {
             Ok(Some(map)) => map,
-            Ok(None) => return Err(Error::jws("header is not a JSON object")),
+            Ok(None) => return Err(Error::jws(JwsProblem::HeaderNotObject)),
             Err(JsonError::DuplicateMember) => {
-                return Err(Error::jws("header repeats a member name"))
+                return Err(Error::jws(JwsProblem::HeaderDuplicateMember))
             }
-            Err(JsonError::Syntax) => return Err(Error::jws("header is not valid JSON")),
+            Err(JsonError::Syntax) => return Err(Error::jws(JwsProblem::HeaderNotJson)),
         };
         let alg_name = match map.get("alg") {
             Some(Value::String(s)) => s.as_str(),
-            Some(_) => return Err(Error::jws("header alg is not a string")),
-            None => return Err(Error::jws("header alg is missing")),
+            Some(_) => return Err(Error::jws(JwsProblem::AlgNotString)),
+            None => return Err(Error::jws(JwsProblem::AlgMissing)),
         };
         // We understand no critical extension, so any `crit` (even an empty
         // one, which RFC 7515 §4.1.11 forbids) means we must refuse.
@@ -41,20 +41,14 @@ impl Header {
             Some(Value::Array(names))
                 if !names.is_empty() && names.iter().all(Value::is_string) =>
             {
-                return Err(Error::NotSupported {
-                    what: "critical header extensions (crit)",
-                })
+                return Err(Error::unsupported(Unsupported::CriticalExtensions))
             }
-            Some(_) => return Err(Error::jws("header crit is not a non-empty array of names")),
+            Some(_) => return Err(Error::jws(JwsProblem::CritMalformed)),
         }
         // RFC 7797 unencoded payloads are not supported.
         match map.get("b64") {
             None | Some(Value::Bool(true)) => {}
-            Some(_) => {
-                return Err(Error::NotSupported {
-                    what: "unencoded payloads (b64)",
-                })
-            }
+            Some(_) => return Err(Error::unsupported(Unsupported::UnencodedPayload)),
         }
         let alg = match alg_name.parse::<Algorithm>() {
             Ok(alg) if allowed.contains(&alg) => alg,
@@ -96,8 +90,6 @@ fn optional_string(
     match map.get(name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(Error::jws(
-            "a header parameter (kid, typ or cty) is not a string",
-        )),
+        Some(_) => Err(Error::jws(JwsProblem::HeaderParameterNotString)),
     }
 }

@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
-use crate::error::Error;
+use crate::error::{Error, JwkProblem, Unsupported};
 use crate::json::{parse_object, JsonError};
 use crate::key_material::{self, KeyMaterial};
 
@@ -37,9 +37,9 @@ impl Jwk {
     pub fn parse(json: &[u8]) -> Result<Self, Error> {
         match parse_object(json) {
             Ok(Some(map)) => Self::from_map(&map),
-            Ok(None) => Err(Error::jwk("a JWK must be a JSON object")),
-            Err(JsonError::DuplicateMember) => Err(Error::jwk("the JWK repeats a member name")),
-            Err(JsonError::Syntax) => Err(Error::jwk("the JWK is not valid JSON")),
+            Ok(None) => Err(Error::jwk(JwkProblem::NotObject)),
+            Err(JsonError::DuplicateMember) => Err(Error::jwk(JwkProblem::DuplicateMember)),
+            Err(JsonError::Syntax) => Err(Error::jwk(JwkProblem::NotJson)),
         }
     }
 
@@ -47,58 +47,47 @@ impl Jwk {
     pub fn from_value(value: &Value) -> Result<Self, Error> {
         match value {
             Value::Object(map) => Self::from_map(map),
-            _ => Err(Error::jwk("a JWK must be a JSON object")),
+            _ => Err(Error::jwk(JwkProblem::NotObject)),
         }
     }
 
     fn from_map(map: &Map<String, Value>) -> Result<Self, Error> {
         if PRIVATE_MEMBERS.iter().any(|m| map.contains_key(*m)) {
-            return Err(Error::jwk(
-                "private or symmetric key members (d, p, q, dp, dq, qi, oth or k) are present; \
-                 publish only the public key",
-            ));
+            return Err(Error::jwk(JwkProblem::PrivateMembers));
         }
         let kty = match map.get("kty") {
             Some(Value::String(s)) => s.as_str(),
-            Some(_) => return Err(Error::jwk("kty must be a string")),
-            None => return Err(Error::jwk("kty is missing")),
+            Some(_) => return Err(Error::jwk(JwkProblem::KtyNotString)),
+            None => return Err(Error::jwk(JwkProblem::KtyMissing)),
         };
         let material = match kty {
             "EC" => key_material::parse_ec(map)?,
             "OKP" => key_material::parse_okp(map)?,
             "RSA" => key_material::parse_rsa(map)?,
-            _ => {
-                return Err(Error::NotSupported {
-                    what: "key type (kty)",
-                })
-            }
+            _ => return Err(Error::unsupported(Unsupported::KeyType)),
         };
         let kid = match map.get("kid") {
             None => None,
             Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => return Err(Error::jwk("kid must be a string")),
+            Some(_) => return Err(Error::jwk(JwkProblem::KidNotString)),
         };
         let alg = match map.get("alg") {
             None => None,
             Some(Value::String(s)) => {
                 let alg: Algorithm = s
                     .parse()
-                    .map_err(|_| Error::jwk("alg is not a supported signature algorithm"))?;
+                    .map_err(|_| Error::jwk(JwkProblem::AlgUnsupported))?;
                 if alg.family() != material.family() {
-                    return Err(Error::jwk("alg does not fit the key type or curve"));
+                    return Err(Error::jwk(JwkProblem::AlgMismatch));
                 }
                 Some(alg)
             }
-            Some(_) => return Err(Error::jwk("alg must be a string")),
+            Some(_) => return Err(Error::jwk(JwkProblem::AlgNotString)),
         };
         match map.get("use") {
             None => {}
             Some(Value::String(s)) if s == "sig" => {}
-            Some(_) => {
-                return Err(Error::jwk(
-                    "use is not \"sig\"; the key is not for signatures",
-                ))
-            }
+            Some(_) => return Err(Error::jwk(JwkProblem::UseNotSig)),
         }
         if let Some(ops) = map.get("key_ops") {
             check_key_ops(ops)?;
@@ -143,21 +132,21 @@ impl Jwk {
 
 fn check_key_ops(ops: &Value) -> Result<(), Error> {
     let Value::Array(items) = ops else {
-        return Err(Error::jwk("key_ops must be an array of strings"));
+        return Err(Error::jwk(JwkProblem::KeyOpsNotStrings));
     };
     let mut seen: Vec<&str> = Vec::with_capacity(items.len());
     for item in items {
         let Value::String(op) = item else {
-            return Err(Error::jwk("key_ops must be an array of strings"));
+            return Err(Error::jwk(JwkProblem::KeyOpsNotStrings));
         };
         if seen.contains(&op.as_str()) {
-            return Err(Error::jwk("key_ops repeats a value"));
+            return Err(Error::jwk(JwkProblem::KeyOpsDuplicate));
         }
         seen.push(op);
     }
     if seen.contains(&"verify") {
         Ok(())
     } else {
-        Err(Error::jwk("key_ops does not contain \"verify\""))
+        Err(Error::jwk(JwkProblem::KeyOpsWithoutVerify))
     }
 }

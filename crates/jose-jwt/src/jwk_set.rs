@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::error::Error;
+use crate::error::{Error, JwksProblem};
 use crate::json::{parse_object, JsonError};
 use crate::jwk::Jwk;
 
@@ -37,17 +37,16 @@ impl JwkSet {
     /// left out; a document that is not a `{"keys": [...]}` object, or that has
     /// no usable key at all, is an error.
     pub fn parse(json: &[u8]) -> Result<ParsedJwkSet, Error> {
-        let invalid = |reason| Error::JwksInvalid { reason };
         let map = match parse_object(json) {
             Ok(Some(map)) => map,
-            Ok(None) => return Err(invalid("the document is not a JSON object")),
+            Ok(None) => return Err(Error::jwks(JwksProblem::NotObject)),
             Err(JsonError::DuplicateMember) => {
-                return Err(invalid("the document repeats a member name"))
+                return Err(Error::jwks(JwksProblem::DuplicateMember))
             }
-            Err(JsonError::Syntax) => return Err(invalid("the document is not valid JSON")),
+            Err(JsonError::Syntax) => return Err(Error::jwks(JwksProblem::NotJson)),
         };
         let Some(Value::Array(items)) = map.get("keys") else {
-            return Err(invalid("the document has no \"keys\" array"));
+            return Err(Error::jwks(JwksProblem::NoKeysArray));
         };
         let mut keys = Vec::with_capacity(items.len());
         let mut rejected = Vec::new();
@@ -62,7 +61,7 @@ impl JwkSet {
             }
         }
         if keys.is_empty() {
-            return Err(invalid("the set has no usable signature verification key"));
+            return Err(Error::jwks(JwksProblem::NoUsableKey));
         }
         Ok(ParsedJwkSet {
             set: JwkSet { keys },
@@ -73,9 +72,7 @@ impl JwkSet {
     /// A set from keys already validated; an empty list is an error.
     pub fn from_keys(keys: Vec<Jwk>) -> Result<Self, Error> {
         if keys.is_empty() {
-            return Err(Error::JwksInvalid {
-                reason: "the set has no usable signature verification key",
-            });
+            return Err(Error::jwks(JwksProblem::NoUsableKey));
         }
         Ok(JwkSet { keys })
     }

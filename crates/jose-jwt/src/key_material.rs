@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::algorithm::KeyFamily;
 use crate::b64;
-use crate::error::Error;
+use crate::error::{Error, JwkProblem, Unsupported};
 
 /// RSA moduli below this many bits are refused (RFC 7518 §3.3 requires 2048).
 pub(crate) const RSA_MIN_BITS: usize = 2048;
@@ -94,20 +94,18 @@ fn member(map: &Map<String, Value>, name: &str) -> Result<(String, Vec<u8>), Err
     match map.get(name) {
         Some(Value::String(s)) => match b64::decode(s) {
             Some(bytes) => Ok((s.clone(), bytes)),
-            None => Err(Error::jwk("a key member is not canonical base64url")),
+            None => Err(Error::jwk(JwkProblem::MemberNotBase64url)),
         },
-        Some(_) => Err(Error::jwk("a key member is not a string")),
-        None => Err(Error::jwk(
-            "a required key member (x, y, n or e) is missing",
-        )),
+        Some(_) => Err(Error::jwk(JwkProblem::MemberNotString)),
+        None => Err(Error::jwk(JwkProblem::MemberMissing)),
     }
 }
 
 fn crv(map: &Map<String, Value>) -> Result<&str, Error> {
     match map.get("crv") {
         Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(Error::jwk("crv must be a string")),
-        None => Err(Error::jwk("crv is missing")),
+        Some(_) => Err(Error::jwk(JwkProblem::CrvNotString)),
+        None => Err(Error::jwk(JwkProblem::CrvMissing)),
     }
 }
 
@@ -116,22 +114,20 @@ pub(crate) fn parse_ec(map: &Map<String, Value>) -> Result<KeyMaterial, Error> {
     let len = match curve {
         "P-256" => 32,
         "P-384" => 48,
-        _ => return Err(Error::NotSupported { what: "EC curve" }),
+        _ => return Err(Error::unsupported(Unsupported::EcCurve)),
     };
     let (x, xb) = member(map, "x")?;
     let (y, yb) = member(map, "y")?;
     // RFC 7518 §6.2.1.2: coordinates are full-length, left-padded.
     if xb.len() != len || yb.len() != len {
-        return Err(Error::jwk(
-            "EC coordinates have the wrong length for the curve",
-        ));
+        return Err(Error::jwk(JwkProblem::EcCoordinateLength));
     }
     let mut sec1 = Vec::with_capacity(1 + 2 * len);
     sec1.push(0x04);
     sec1.extend_from_slice(&xb);
     sec1.extend_from_slice(&yb);
     // from_sec1_bytes rejects points not on the curve and the identity.
-    let not_on_curve = |_| Error::jwk("the EC point is not on the curve");
+    let not_on_curve = |_| Error::jwk(JwkProblem::EcNotOnCurve);
     if len == 32 {
         let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(not_on_curve)?;
         Ok(KeyMaterial::P256 { key, x, y })
@@ -143,26 +139,26 @@ pub(crate) fn parse_ec(map: &Map<String, Value>) -> Result<KeyMaterial, Error> {
 
 pub(crate) fn parse_okp(map: &Map<String, Value>) -> Result<KeyMaterial, Error> {
     if crv(map)? != "Ed25519" {
-        return Err(Error::NotSupported { what: "OKP curve" });
+        return Err(Error::unsupported(Unsupported::OkpCurve));
     }
     if map.contains_key("y") {
-        return Err(Error::jwk("an Ed25519 key has no y member"));
+        return Err(Error::jwk(JwkProblem::Ed25519WithY));
     }
     let (x, xb) = member(map, "x")?;
     let bytes: [u8; 32] = xb
         .as_slice()
         .try_into()
-        .map_err(|_| Error::jwk("an Ed25519 key must be 32 bytes"))?;
+        .map_err(|_| Error::jwk(JwkProblem::Ed25519Length))?;
     let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
-        .map_err(|_| Error::jwk("the Ed25519 key is not a valid point"))?;
+        .map_err(|_| Error::jwk(JwkProblem::Ed25519NotAPoint))?;
     // A non-canonical encoding (y >= p) names the same point as another string;
     // refuse it so each key has one encoding.
     if key.to_edwards().compress().to_bytes() != bytes {
-        return Err(Error::jwk("the Ed25519 key is not canonically encoded"));
+        return Err(Error::jwk(JwkProblem::Ed25519NotCanonical));
     }
     // Small-order keys make signatures that verify for many messages.
     if key.is_weak() {
-        return Err(Error::jwk("the Ed25519 key has small order (weak key)"));
+        return Err(Error::jwk(JwkProblem::Ed25519SmallOrder));
     }
     Ok(KeyMaterial::Ed25519 { key, x })
 }
@@ -173,25 +169,23 @@ pub(crate) fn parse_rsa(map: &Map<String, Value>) -> Result<KeyMaterial, Error> 
     let modulus = BigUint::from_bytes_be(&nb);
     let bits = modulus.bits();
     if bits < RSA_MIN_BITS {
-        return Err(Error::jwk("the RSA modulus is shorter than 2048 bits"));
+        return Err(Error::jwk(JwkProblem::RsaModulusTooShort));
     }
     if bits > RSA_MAX_BITS {
-        return Err(Error::jwk("the RSA modulus is longer than 8192 bits"));
+        return Err(Error::jwk(JwkProblem::RsaModulusTooLong));
     }
     if !is_odd(&nb) {
-        return Err(Error::jwk("the RSA modulus is even"));
+        return Err(Error::jwk(JwkProblem::RsaModulusEven));
     }
     let exponent = BigUint::from_bytes_be(&eb);
     if exponent < BigUint::from(RSA_MIN_EXPONENT)
         || exponent > BigUint::from(RsaPublicKey::MAX_PUB_EXPONENT)
         || !is_odd(&eb)
     {
-        return Err(Error::jwk(
-            "the RSA exponent must be odd and between 65537 and 2^33-1",
-        ));
+        return Err(Error::jwk(JwkProblem::RsaExponent));
     }
     let key = RsaPublicKey::new_with_max_size(modulus, exponent, RSA_MAX_BITS)
-        .map_err(|_| Error::jwk("the RSA key is invalid"))?;
+        .map_err(|_| Error::jwk(JwkProblem::RsaInvalid))?;
     let size = key.size();
     Ok(KeyMaterial::Rsa { key, n, e, size })
 }

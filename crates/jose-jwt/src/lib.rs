@@ -20,7 +20,10 @@ pub mod testing;
 
 pub use algorithm::Algorithm;
 pub use claims::Claims;
-pub use error::Error;
+pub use error::{
+    ClaimName, ClaimProblem, Error, JwkProblem, JwksProblem, JwsProblem, JwtProblem,
+    OptionsProblem, Unsupported, VerifierProblem,
+};
 pub use header::Header;
 pub use jwk::Jwk;
 pub use jwk_set::{JwkSet, ParsedJwkSet, RejectedJwk};

@@ -2,7 +2,7 @@
 //! audiences and algorithms must each be named.
 
 use crate::algorithm::Algorithm;
-use crate::error::Error;
+use crate::error::{Error, OptionsProblem};
 
 /// Default maximum compact token size in bytes.
 pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
@@ -40,8 +40,8 @@ impl VerificationOptions {
         S: Into<String>,
         T: Into<String>,
     {
-        let issuers = non_empty_strings(issuers, "at least one issuer is required")?;
-        let audiences = non_empty_strings(audiences, "at least one audience is required")?;
+        let issuers = non_empty_strings(issuers, OptionsProblem::NoIssuer)?;
+        let audiences = non_empty_strings(audiences, OptionsProblem::NoAudience)?;
         let mut algs: Vec<Algorithm> = Vec::new();
         for alg in algorithms {
             if !algs.contains(&alg) {
@@ -50,7 +50,7 @@ impl VerificationOptions {
         }
         if algs.is_empty() {
             return Err(Error::InvalidOptions {
-                reason: "at least one algorithm is required",
+                reason: OptionsProblem::NoAlgorithm,
             });
         }
         Ok(VerificationOptions {
@@ -141,7 +141,7 @@ impl VerificationOptions {
     }
 }
 
-fn non_empty_strings<I, S>(items: I, reason: &'static str) -> Result<Vec<String>, Error>
+fn non_empty_strings<I, S>(items: I, reason: OptionsProblem) -> Result<Vec<String>, Error>
 where
     I: IntoIterator<Item = S>,
     S: Into<String>,
@@ -171,10 +171,28 @@ mod tests {
     fn every_list_is_required() {
         let algs = [Algorithm::Es256];
         assert!(VerificationOptions::new(["i"], ["a"], algs).is_ok());
-        assert!(VerificationOptions::new(Vec::<String>::new(), ["a"], algs).is_err());
-        assert!(VerificationOptions::new(["i"], Vec::<String>::new(), algs).is_err());
-        assert!(VerificationOptions::new(["i"], ["a"], []).is_err());
-        assert!(VerificationOptions::new([""], ["a"], algs).is_err());
+        let refused = |reason| Err(Error::InvalidOptions { reason });
+        use OptionsProblem::{NoAlgorithm, NoAudience, NoIssuer};
+        assert_eq!(
+            VerificationOptions::new(Vec::<String>::new(), ["a"], algs),
+            refused(NoIssuer)
+        );
+        assert_eq!(
+            VerificationOptions::new(["i"], Vec::<String>::new(), algs),
+            refused(NoAudience)
+        );
+        assert_eq!(
+            VerificationOptions::new(["i"], ["a"], []),
+            refused(NoAlgorithm)
+        );
+        assert_eq!(
+            VerificationOptions::new([""], ["a"], algs),
+            refused(NoIssuer)
+        );
+        assert_eq!(
+            VerificationOptions::new(["i"], ["a", ""], algs),
+            refused(NoAudience)
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use crate::b64;
 use crate::claims::Claims;
-use crate::error::Error;
+use crate::error::{Error, JwsProblem};
 use crate::header::Header;
 use crate::jwk::Jwk;
 use crate::jwk_set::JwkSet;
@@ -48,9 +48,9 @@ impl<'t> UnverifiedToken<'t> {
         let (Some(h), Some(p), Some(s), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err(Error::jws("a compact JWS has exactly three parts"));
+            return Err(Error::jws(JwsProblem::PartCount));
         };
-        let not_b64 = || Error::jws("a token part is not canonical base64url");
+        let not_b64 = || Error::jws(JwsProblem::NotBase64url);
         let header_bytes = b64::decode(h).ok_or_else(not_b64)?;
         let payload = b64::decode(p).ok_or_else(not_b64)?;
         let signature = b64::decode(s).ok_or_else(not_b64)?;
@@ -58,7 +58,7 @@ impl<'t> UnverifiedToken<'t> {
         check_signature_shape(header.alg(), &signature)?;
         let signing_input = token
             .get(..h.len() + 1 + p.len())
-            .ok_or_else(|| Error::jws("a compact JWS has exactly three parts"))?;
+            .ok_or_else(|| Error::jws(JwsProblem::PartCount))?;
         Ok(UnverifiedToken {
             signing_input,
             header,

@@ -5,7 +5,7 @@
 //! arithmetic saturates, so extreme values cannot wrap.
 
 use crate::claims::Claims;
-use crate::error::Error;
+use crate::error::{ClaimName, ClaimProblem, Error};
 use crate::header::Header;
 use crate::options::{normalize_typ, VerificationOptions};
 
@@ -18,24 +18,27 @@ pub(crate) fn validate(
 ) -> Result<(), Error> {
     match claims.iss() {
         Some(iss) if opts.issuers().iter().any(|i| i == iss) => {}
-        Some(_) => return Err(Error::claim("iss", "unexpected issuer")),
-        None => return Err(Error::claim("iss", "missing")),
+        Some(_) => return Err(Error::claim(ClaimName::Iss, ClaimProblem::UnexpectedIssuer)),
+        None => return Err(Error::claim(ClaimName::Iss, ClaimProblem::Missing)),
     }
     if !claims.has_audience_claim() {
-        return Err(Error::claim("aud", "missing"));
+        return Err(Error::claim(ClaimName::Aud, ClaimProblem::Missing));
     }
     let aud_ok = claims
         .audiences()
         .iter()
         .any(|a| opts.audiences().contains(a));
     if !aud_ok {
-        return Err(Error::claim("aud", "unexpected audience"));
+        return Err(Error::claim(
+            ClaimName::Aud,
+            ClaimProblem::UnexpectedAudience,
+        ));
     }
     if let Some(required) = opts.required_typ() {
         match header.typ() {
             Some(typ) if normalize_typ(typ) == required => {}
-            Some(_) => return Err(Error::claim("typ", "unexpected token type")),
-            None => return Err(Error::claim("typ", "missing")),
+            Some(_) => return Err(Error::claim(ClaimName::Typ, ClaimProblem::UnexpectedType)),
+            None => return Err(Error::claim(ClaimName::Typ, ClaimProblem::Missing)),
         }
     }
 
@@ -44,7 +47,7 @@ pub(crate) fn validate(
     let earliest = now.saturating_sub(skew);
     if let Some(iat) = claims.iat() {
         if iat > latest {
-            return Err(Error::claim("iat", "issued in the future"));
+            return Err(Error::claim(ClaimName::Iat, ClaimProblem::IssuedInFuture));
         }
     }
     if let Some(nbf) = claims.nbf() {
@@ -58,19 +61,19 @@ pub(crate) fn validate(
     }
     if let Some(max_age) = opts.max_age_seconds() {
         let Some(iat) = claims.iat() else {
-            return Err(Error::claim(
-                "iat",
-                "missing (a maximum token age is configured)",
-            ));
+            return Err(Error::claim(ClaimName::Iat, ClaimProblem::MissingForMaxAge));
         };
         let max_age = i64::try_from(max_age).unwrap_or(i64::MAX);
         if iat.saturating_add(max_age) < earliest {
-            return Err(Error::claim("iat", "token is older than the maximum age"));
+            return Err(Error::claim(ClaimName::Iat, ClaimProblem::TooOld));
         }
     }
     for name in opts.required_claims() {
         if claims.get(name).is_none() {
-            return Err(Error::claim(name, "missing"));
+            return Err(Error::claim(
+                ClaimName::configured(name),
+                ClaimProblem::Missing,
+            ));
         }
     }
     Ok(())

@@ -10,7 +10,7 @@ use rsa::{Pkcs1v15Sign, Pss};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use crate::algorithm::{Algorithm, KeyFamily};
-use crate::error::Error;
+use crate::error::{Error, JwsProblem};
 use crate::jwk::Jwk;
 use crate::key_material::KeyMaterial;
 
@@ -146,9 +146,7 @@ pub(crate) fn check_signature_shape(alg: Algorithm, sig: &[u8]) -> Result<(), Er
     if ok {
         Ok(())
     } else {
-        Err(Error::jws(
-            "signature has the wrong shape for its algorithm",
-        ))
+        Err(Error::jws(JwsProblem::SignatureShape))
     }
 }
 

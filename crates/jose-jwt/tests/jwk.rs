@@ -9,11 +9,19 @@
 mod common;
 
 use common::*;
-use jose_jwt::{Algorithm, Error, Jwk, JwkSet};
+use jose_jwt::{Algorithm, Error, Jwk, JwkProblem, JwkSet, JwksProblem, Unsupported};
 use serde_json::{json, Value};
 
 fn refused(jwk: &Value) -> Error {
     Jwk::from_value(jwk).unwrap_err()
+}
+
+fn invalid(reason: JwkProblem) -> Error {
+    Error::JwkInvalid { reason }
+}
+
+fn set_refused(doc: &[u8]) -> Error {
+    JwkSet::parse(doc).unwrap_err()
 }
 
 #[test]
@@ -22,10 +30,16 @@ fn private_members_make_the_key_refused() {
         let mut jwk = p256_jwk(&p256_key(), None);
         jwk[member] = json!("AQAB");
         let err = refused(&jwk);
+        assert_eq!(err, invalid(JwkProblem::PrivateMembers), "{member}");
         assert!(err.to_string().contains("private"), "{member}: {err}");
     }
     let doc = json!({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}).to_string();
-    assert!(JwkSet::parse(doc.as_bytes()).is_err());
+    assert_eq!(
+        set_refused(doc.as_bytes()),
+        Error::JwksInvalid {
+            reason: JwksProblem::NoUsableKey
+        }
+    );
 }
 
 #[test]
@@ -35,27 +49,25 @@ fn ec_points_must_be_on_the_curve_with_exact_lengths() {
     let mut y = unb64(good["y"].as_str().unwrap());
     y[31] ^= 1;
     off_curve["y"] = json!(b64(&y));
-    assert_eq!(
-        refused(&off_curve),
-        Error::JwkInvalid {
-            reason: "the EC point is not on the curve"
-        }
-    );
+    assert_eq!(refused(&off_curve), invalid(JwkProblem::EcNotOnCurve));
     let mut short = good.clone();
     short["x"] = json!(b64(&unb64(good["x"].as_str().unwrap())[1..]));
-    assert!(matches!(refused(&short), Error::JwkInvalid { .. }));
+    assert_eq!(refused(&short), invalid(JwkProblem::EcCoordinateLength));
     let mut padded = good.clone();
     padded["x"] = json!(b64(
         [&[0u8][..], &unb64(good["x"].as_str().unwrap())].concat()
     ));
-    assert!(matches!(refused(&padded), Error::JwkInvalid { .. }));
+    assert_eq!(refused(&padded), invalid(JwkProblem::EcCoordinateLength));
     let mut wrong_curve = good.clone();
     wrong_curve["crv"] = json!("P-384");
-    assert!(matches!(refused(&wrong_curve), Error::JwkInvalid { .. }));
+    assert_eq!(
+        refused(&wrong_curve),
+        invalid(JwkProblem::EcCoordinateLength)
+    );
     let mut zero = good;
     zero["x"] = json!(b64([0u8; 32]));
     zero["y"] = json!(b64([0u8; 32]));
-    assert!(matches!(refused(&zero), Error::JwkInvalid { .. }));
+    assert_eq!(refused(&zero), invalid(JwkProblem::EcNotOnCurve));
 }
 
 #[test]
@@ -65,17 +77,12 @@ fn rsa_keys_need_2048_to_8192_bits_and_a_sane_exponent() {
     let small =
         rsa::RsaPublicKey::from_public_key_pem(include_str!("data/rsa1024_test_pub.pem")).unwrap();
     let jwk = json!({"kty": "RSA", "n": b64(small.n().to_bytes_be()), "e": "AQAB"});
-    assert_eq!(
-        refused(&jwk),
-        Error::JwkInvalid {
-            reason: "the RSA modulus is shorter than 2048 bits"
-        }
-    );
+    assert_eq!(refused(&jwk), invalid(JwkProblem::RsaModulusTooShort));
 
     let good = rsa_jwk(&rsa_key(), None);
     let mut huge = good.clone();
     huge["n"] = json!(b64([0xffu8; 1025]));
-    assert!(matches!(refused(&huge), Error::JwkInvalid { .. }));
+    assert_eq!(refused(&huge), invalid(JwkProblem::RsaModulusTooLong));
     for e in [
         &[1u8][..],
         &[3],
@@ -85,39 +92,49 @@ fn rsa_keys_need_2048_to_8192_bits_and_a_sane_exponent() {
     ] {
         let mut jwk = good.clone();
         jwk["e"] = json!(b64(e));
-        assert!(matches!(refused(&jwk), Error::JwkInvalid { .. }), "{e:?}");
+        assert_eq!(refused(&jwk), invalid(JwkProblem::RsaExponent), "{e:?}");
     }
     let mut even = good.clone();
     let mut n = unb64(good["n"].as_str().unwrap());
     *n.last_mut().unwrap() &= 0xfe;
     even["n"] = json!(b64(&n));
-    assert_eq!(
-        refused(&even),
-        Error::JwkInvalid {
-            reason: "the RSA modulus is even"
-        }
-    );
+    assert_eq!(refused(&even), invalid(JwkProblem::RsaModulusEven));
     let mut padded_b64 = good;
     padded_b64["e"] = json!("AQAB=");
-    assert!(matches!(refused(&padded_b64), Error::JwkInvalid { .. }));
+    assert_eq!(
+        refused(&padded_b64),
+        invalid(JwkProblem::MemberNotBase64url)
+    );
 }
 
 #[test]
 fn unknown_kty_and_crv_are_not_supported() {
-    for jwk in [
-        json!({"kty": "EC", "crv": "P-521", "x": "AA", "y": "AA"}),
-        json!({"kty": "EC", "crv": "secp256k1", "x": "AA", "y": "AA"}),
-        json!({"kty": "OKP", "crv": "X25519", "x": "AA"}),
-        json!({"kty": "OKP", "crv": "Ed448", "x": "AA"}),
-        json!({"kty": "RSA-PSS"}),
+    for (jwk, what) in [
+        (
+            json!({"kty": "EC", "crv": "P-521", "x": "AA", "y": "AA"}),
+            Unsupported::EcCurve,
+        ),
+        (
+            json!({"kty": "EC", "crv": "secp256k1", "x": "AA", "y": "AA"}),
+            Unsupported::EcCurve,
+        ),
+        (
+            json!({"kty": "OKP", "crv": "X25519", "x": "AA"}),
+            Unsupported::OkpCurve,
+        ),
+        (
+            json!({"kty": "OKP", "crv": "Ed448", "x": "AA"}),
+            Unsupported::OkpCurve,
+        ),
+        (json!({"kty": "RSA-PSS"}), Unsupported::KeyType),
     ] {
-        assert!(matches!(refused(&jwk), Error::NotSupported { .. }), "{jwk}");
+        assert_eq!(refused(&jwk), Error::NotSupported { what }, "{jwk}");
     }
-    assert!(matches!(
+    assert_eq!(
         refused(&json!({"x": "AA"})),
-        Error::JwkInvalid { .. }
-    ));
-    assert!(matches!(refused(&json!([])), Error::JwkInvalid { .. }));
+        invalid(JwkProblem::KtyMissing)
+    );
+    assert_eq!(refused(&json!([])), invalid(JwkProblem::NotObject));
 }
 
 #[test]
@@ -134,18 +151,24 @@ fn use_key_ops_and_alg_must_allow_verification() {
         Jwk::from_value(&with("alg", json!("EdDSA"))).unwrap().alg(),
         Some(Algorithm::EdDsa)
     );
-    for bad in [
-        with("use", json!("enc")),
-        with("use", json!(1)),
-        with("key_ops", json!(["sign"])),
-        with("key_ops", json!(["verify", "verify"])),
-        with("key_ops", json!("verify")),
-        with("alg", json!("ES256")),
-        with("alg", json!("HS256")),
-        with("alg", json!("RSA-OAEP")),
-        with("kid", json!(7)),
+    use JwkProblem::*;
+    for (bad, problem) in [
+        (with("use", json!("enc")), UseNotSig),
+        (with("use", json!(1)), UseNotSig),
+        (with("key_ops", json!(["sign"])), KeyOpsWithoutVerify),
+        (
+            with("key_ops", json!(["verify", "verify"])),
+            KeyOpsDuplicate,
+        ),
+        (with("key_ops", json!("verify")), KeyOpsNotStrings),
+        (with("key_ops", json!(["verify", 1])), KeyOpsNotStrings),
+        (with("alg", json!("ES256")), AlgMismatch),
+        (with("alg", json!("HS256")), AlgUnsupported),
+        (with("alg", json!("RSA-OAEP")), AlgUnsupported),
+        (with("alg", json!(256)), AlgNotString),
+        (with("kid", json!(7)), KidNotString),
     ] {
-        assert!(matches!(refused(&bad), Error::JwkInvalid { .. }), "{bad}");
+        assert_eq!(refused(&bad), invalid(problem), "{bad}");
     }
 }
 
@@ -164,27 +187,44 @@ fn a_set_keeps_good_keys_and_reports_the_rest() {
     let rejected: Vec<_> = parsed
         .rejected
         .iter()
-        .map(|r| (r.index, r.kid.as_deref()))
+        .map(|r| (r.index, r.kid.as_deref(), r.error.clone()))
         .collect();
     assert_eq!(
         rejected,
-        [(0, Some("enc-key")), (2, Some("private")), (3, None)]
+        [
+            // Its 3-byte modulus is refused before its `use` is looked at.
+            (0, Some("enc-key"), invalid(JwkProblem::RsaModulusTooShort)),
+            (2, Some("private"), invalid(JwkProblem::PrivateMembers)),
+            (3, None, invalid(JwkProblem::NotObject)),
+        ]
     );
 }
 
 #[test]
 fn a_set_without_usable_keys_is_an_error() {
-    for doc in [
-        &br#"{"keys":[]}"#[..],
-        br#"{"keys":[{"kty":"oct","k":"AA"}]}"#,
-        br#"{"keys":{}}"#,
-        br#"[]"#,
-        br#"{"keys":[],"keys":[]}"#,
-        b"not json",
+    use JwksProblem::*;
+    for (doc, problem) in [
+        (&br#"{"keys":[]}"#[..], NoUsableKey),
+        (br#"{"keys":[{"kty":"oct","k":"AA"}]}"#, NoUsableKey),
+        (br#"{"keys":{}}"#, NoKeysArray),
+        (br#"{"kids":[]}"#, NoKeysArray),
+        (br#"[]"#, NotObject),
+        (br#"{"keys":[],"keys":[]}"#, DuplicateMember),
+        (b"not json", NotJson),
     ] {
-        assert!(matches!(JwkSet::parse(doc), Err(Error::JwksInvalid { .. })));
+        assert_eq!(
+            set_refused(doc),
+            Error::JwksInvalid { reason: problem },
+            "{}",
+            String::from_utf8_lossy(doc)
+        );
     }
-    assert!(JwkSet::from_keys(Vec::new()).is_err());
+    assert_eq!(
+        JwkSet::from_keys(Vec::new()).unwrap_err(),
+        Error::JwksInvalid {
+            reason: NoUsableKey
+        }
+    );
 }
 
 #[test]

@@ -8,7 +8,8 @@
 )]
 
 use jose_jwt::{
-    Algorithm, Error, JwkSet, RustCryptoVerifier, UnverifiedToken, VerificationOptions,
+    Algorithm, ClaimName, ClaimProblem, Error, JwkSet, JwtProblem, RustCryptoVerifier,
+    UnverifiedToken, VerificationOptions,
 };
 
 fn set_of(jwk: &str) -> JwkSet {
@@ -64,8 +65,8 @@ fn rfc7515_a2_rs256_example_verifies() {
             assert_eq!(
                 err,
                 Error::ClaimValidationFailed {
-                    claim: "aud".into(),
-                    reason: "missing"
+                    claim: ClaimName::Aud,
+                    reason: ClaimProblem::Missing
                 }
             );
         },
@@ -85,8 +86,8 @@ fn rfc7515_a3_es256_example_verifies() {
             assert_eq!(
                 err,
                 Error::ClaimValidationFailed {
-                    claim: "aud".into(),
-                    reason: "missing"
+                    claim: ClaimName::Aud,
+                    reason: ClaimProblem::Missing
                 }
             );
         },
@@ -102,10 +103,12 @@ fn rfc8037_a4_ed25519_example_verifies() {
         |checked| {
             // "Example of Ed25519 signing" is not a claims set.
             let opts = opts(Algorithm::EdDsa);
-            assert!(matches!(
-                checked.validate_claims(&opts, 0),
-                Err(Error::JwtInvalid { .. })
-            ));
+            assert_eq!(
+                checked.validate_claims(&opts, 0).unwrap_err(),
+                Error::JwtInvalid {
+                    reason: JwtProblem::NotJson
+                }
+            );
         },
     );
 }

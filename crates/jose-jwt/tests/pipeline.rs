@@ -9,8 +9,15 @@
 mod common;
 
 use common::*;
-use jose_jwt::{verify, Algorithm, Error, RustCryptoVerifier, UnverifiedToken};
+use jose_jwt::{
+    verify, Algorithm, ClaimName, ClaimProblem, Error, JwsProblem, JwtProblem, RustCryptoVerifier,
+    UnverifiedToken,
+};
 use serde_json::json;
+
+fn claim_error(claim: ClaimName, reason: ClaimProblem) -> Error {
+    Error::ClaimValidationFailed { claim, reason }
+}
 
 fn check(
     claims: &serde_json::Value,
@@ -125,10 +132,7 @@ fn exp_is_required_and_exclusive_with_skew() {
     c.as_object_mut().unwrap().remove("exp");
     assert_eq!(
         check(&c, &options()).unwrap_err(),
-        Error::ClaimValidationFailed {
-            claim: "exp".into(),
-            reason: "missing"
-        }
+        claim_error(ClaimName::Exp, ClaimProblem::Missing)
     );
     c["exp"] = json!(NOW);
     assert_eq!(check(&c, &options()).unwrap_err(), Error::Expired);
@@ -160,20 +164,31 @@ fn nbf_in_the_future_is_not_yet_valid() {
 
 #[test]
 fn issuer_must_match_exactly() {
-    for iss in [
-        json!("https://issuer.example"),
-        json!("HTTPS://issuer.example/"),
-        json!(["x"]),
+    for (iss, problem) in [
+        (
+            json!("https://issuer.example"),
+            ClaimProblem::UnexpectedIssuer,
+        ),
+        (
+            json!("HTTPS://issuer.example/"),
+            ClaimProblem::UnexpectedIssuer,
+        ),
+        (json!(["x"]), ClaimProblem::NotString),
     ] {
         let mut c = good_claims();
-        c["iss"] = iss;
-        assert!(
-            matches!(check(&c, &options()), Err(Error::ClaimValidationFailed { claim, .. }) if claim == "iss")
+        c["iss"] = iss.clone();
+        assert_eq!(
+            check(&c, &options()).unwrap_err(),
+            claim_error(ClaimName::Iss, problem),
+            "{iss}"
         );
     }
     let mut c = good_claims();
     c.as_object_mut().unwrap().remove("iss");
-    assert!(check(&c, &options()).is_err());
+    assert_eq!(
+        check(&c, &options()).unwrap_err(),
+        claim_error(ClaimName::Iss, ClaimProblem::Missing)
+    );
     // One of several configured issuers is enough.
     let opts = jose_jwt::VerificationOptions::new(
         ["https://a.example/", ISSUER],
@@ -192,18 +207,12 @@ fn audience_array_needs_one_expected_value() {
     c["aud"] = json!(["other"]);
     assert_eq!(
         check(&c, &options()).unwrap_err(),
-        Error::ClaimValidationFailed {
-            claim: "aud".into(),
-            reason: "unexpected audience"
-        }
+        claim_error(ClaimName::Aud, ClaimProblem::UnexpectedAudience)
     );
     c.as_object_mut().unwrap().remove("aud");
     assert_eq!(
         check(&c, &options()).unwrap_err(),
-        Error::ClaimValidationFailed {
-            claim: "aud".into(),
-            reason: "missing"
-        }
+        claim_error(ClaimName::Aud, ClaimProblem::Missing)
     );
 }
 
@@ -224,18 +233,26 @@ fn typ_is_compared_case_insensitively_with_optional_application_prefix() {
         );
         assert!(verify(&t, &standard_jwks(), &opts, NOW).is_ok(), "{typ}");
     }
-    for header in [
-        json!({"alg": "ES256", "typ": "JWT"}),
-        json!({"alg": "ES256"}),
-        json!({"alg": "ES256", "typ": "application/jwt"}),
+    for (header, problem) in [
+        (
+            json!({"alg": "ES256", "typ": "JWT"}),
+            ClaimProblem::UnexpectedType,
+        ),
+        (json!({"alg": "ES256"}), ClaimProblem::Missing),
+        (
+            json!({"alg": "ES256", "typ": "application/jwt"}),
+            ClaimProblem::UnexpectedType,
+        ),
     ] {
         let t = sign_raw(
             Algorithm::Es256,
             &header.to_string(),
             good_claims().to_string().as_bytes(),
         );
-        assert!(
-            matches!(verify(&t, &standard_jwks(), &opts, NOW), Err(Error::ClaimValidationFailed { claim, .. }) if claim == "typ")
+        assert_eq!(
+            verify(&t, &standard_jwks(), &opts, NOW).unwrap_err(),
+            claim_error(ClaimName::Typ, problem),
+            "{header}"
         );
     }
     // typ must be a string.
@@ -244,10 +261,12 @@ fn typ_is_compared_case_insensitively_with_optional_application_prefix() {
         r#"{"alg":"ES256","typ":1}"#,
         good_claims().to_string().as_bytes(),
     );
-    assert!(matches!(
-        verify(&t, &standard_jwks(), &options(), NOW),
-        Err(Error::JwsInvalid { .. })
-    ));
+    assert_eq!(
+        verify(&t, &standard_jwks(), &options(), NOW).unwrap_err(),
+        Error::JwsInvalid {
+            reason: JwsProblem::HeaderParameterNotString
+        }
+    );
 }
 
 #[test]
@@ -257,12 +276,14 @@ fn max_age_counts_from_iat_and_requires_it() {
     c["iat"] = json!(NOW - 600);
     assert!(check(&c, &opts).is_ok());
     c["iat"] = json!(NOW - 601);
-    assert!(
-        matches!(check(&c, &opts), Err(Error::ClaimValidationFailed { claim, .. }) if claim == "iat")
+    assert_eq!(
+        check(&c, &opts).unwrap_err(),
+        claim_error(ClaimName::Iat, ClaimProblem::TooOld)
     );
     c.as_object_mut().unwrap().remove("iat");
-    assert!(
-        matches!(check(&c, &opts), Err(Error::ClaimValidationFailed { claim, .. }) if claim == "iat")
+    assert_eq!(
+        check(&c, &opts).unwrap_err(),
+        claim_error(ClaimName::Iat, ClaimProblem::MissingForMaxAge)
     );
 }
 
@@ -277,10 +298,18 @@ fn required_claims_accept_names_and_paths() {
     let opts = options().with_required_claims(["sub", "tenant"]);
     assert_eq!(
         check(&c, &opts).unwrap_err(),
-        Error::ClaimValidationFailed {
-            claim: "tenant".into(),
-            reason: "missing"
-        }
+        claim_error(
+            ClaimName::Configured("tenant".into()),
+            ClaimProblem::Missing
+        )
+    );
+    // A configured registered name is reported as that claim.
+    let mut c = good_claims();
+    c.as_object_mut().unwrap().remove("sub");
+    let opts = options().with_required_claims(["sub"]);
+    assert_eq!(
+        check(&c, &opts).unwrap_err(),
+        claim_error(ClaimName::Sub, ClaimProblem::Missing)
     );
 }
 
@@ -289,34 +318,46 @@ fn malformed_compact_serializations_are_jws_invalid() {
     let good = token(Algorithm::Es256, &good_claims());
     let (h, rest) = good.split_once('.').unwrap();
     let (p, s) = rest.split_once('.').unwrap();
-    for bad in [
-        String::new(),
-        format!("{h}.{p}"),
-        format!("{h}.{p}.{s}."),
-        format!("{h}.{p}.{s}.{s}"),
-        format!("{h}=.{p}.{s}"),
-        format!("{h}.{p}.{s}=="),
-        format!("{h}.{p} .{s}"),
-        format!("{h}.{p}.{s}\n"),
-        format!("{}.{p}.{s}", h.replace('e', "+")),
-        format!("{}.{p}.{s}", b64("[]")),
-        format!("{}.{p}.{s}", b64(r#"{"alg":256}"#)),
-        format!("{}.{p}.{s}", b64(r#"{"kid":"es256"}"#)),
-        format!("{}.{p}.{s}", b64("\u{feff}{\"alg\":\"ES256\"}")),
+    use JwsProblem::*;
+    for (bad, problem) in [
+        (String::new(), PartCount),
+        (format!("{h}.{p}"), PartCount),
+        (format!("{h}.{p}.{s}."), PartCount),
+        (format!("{h}.{p}.{s}.{s}"), PartCount),
+        (format!("{h}=.{p}.{s}"), NotBase64url),
+        (format!("{h}.{p}.{s}=="), NotBase64url),
+        (format!("{h}.{p} .{s}"), NotBase64url),
+        (format!("{h}.{p}.{s}\n"), NotBase64url),
+        (format!("{}.{p}.{s}", h.replace('e', "+")), NotBase64url),
+        (format!("{}.{p}.{s}", b64("[]")), HeaderNotObject),
+        (format!("{}.{p}.{s}", b64(r#"{"alg":256}"#)), AlgNotString),
+        (format!("{}.{p}.{s}", b64(r#"{"kid":"es256"}"#)), AlgMissing),
+        (
+            format!("{}.{p}.{s}", b64("\u{feff}{\"alg\":\"ES256\"}")),
+            HeaderNotJson,
+        ),
     ] {
         let err = verify(&bad, &standard_jwks(), &options(), NOW).unwrap_err();
-        assert!(matches!(err, Error::JwsInvalid { .. }), "{bad:?}: {err:?}");
+        assert_eq!(err, Error::JwsInvalid { reason: problem }, "{bad:?}");
     }
 }
 
 #[test]
 fn payload_must_be_a_json_object() {
-    for body in [&b"[]"[..], b"null", b"\"s\"", b"", b"{\"exp\":1} trailing"] {
+    for (body, problem) in [
+        (&b"[]"[..], JwtProblem::NotObject),
+        (b"null", JwtProblem::NotObject),
+        (b"\"s\"", JwtProblem::NotObject),
+        (b"", JwtProblem::NotJson),
+        (b"{\"exp\":1} trailing", JwtProblem::NotJson),
+    ] {
         let t = sign_raw(Algorithm::Es256, r#"{"alg":"ES256"}"#, body);
-        assert!(matches!(
-            verify(&t, &standard_jwks(), &options(), NOW),
-            Err(Error::JwtInvalid { .. })
-        ));
+        assert_eq!(
+            verify(&t, &standard_jwks(), &options(), NOW).unwrap_err(),
+            Error::JwtInvalid { reason: problem },
+            "{}",
+            String::from_utf8_lossy(body)
+        );
     }
 }
 

@@ -89,9 +89,9 @@ impl KeyFetch {
             }
         };
         let parsed = JwkSet::parse(&response_bytes).map_err(|e| match e {
-            jose_jwt::Error::JwksInvalid { reason } if reason.contains("usable") => {
-                FetchError::NoUsableKeys
-            }
+            jose_jwt::Error::JwksInvalid {
+                reason: jose_jwt::JwksProblem::NoUsableKey,
+            } => FetchError::NoUsableKeys,
             _ => FetchError::BadJson,
         })?;
         for rejected in &parsed.rejected {

@@ -15,7 +15,7 @@
 
 mod params;
 
-use jose_jwt::{Algorithm, AsyncSignatureVerifier, Error, Jwk};
+use jose_jwt::{Algorithm, AsyncSignatureVerifier, Error, Jwk, VerifierProblem};
 use std::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CryptoKey, SubtleCrypto};
@@ -78,12 +78,12 @@ impl<'a> WebCryptoVerifier<'a> {
         let promise = subtle
             .import_key_with_object("jwk", &jwk, &params::import_params(alg), false, &usages)
             .map_err(|_| Error::VerifierFailed {
-                reason: "WebCrypto refused to import the key",
+                reason: VerifierProblem::KeyImportRefused,
             })?;
         let imported: CryptoKey = js_task::settled(promise)
             .await
             .map_err(|_| Error::VerifierFailed {
-                reason: "WebCrypto refused to import the key",
+                reason: VerifierProblem::KeyImportRefused,
             })?
             .unchecked_into();
         self.imported.insert(self.index, alg, imported.clone());
@@ -100,7 +100,7 @@ impl AsyncSignatureVerifier for WebCryptoVerifier<'_> {
         signature: &[u8],
     ) -> Result<(), Error> {
         let subtle = subtle().ok_or(Error::VerifierFailed {
-            reason: "crypto.subtle is not available",
+            reason: VerifierProblem::SubtleUnavailable,
         })?;
         let crypto_key = self.crypto_key(&subtle, alg, key).await?;
         let promise = subtle

@@ -1,6 +1,6 @@
 //! WebCrypto algorithm dictionaries for each JWS algorithm (RFC 7518 §3 ↔ WebCrypto names).
 
-use jose_jwt::{Algorithm, Error};
+use jose_jwt::{Algorithm, Error, VerifierProblem};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::JsValue;
 
@@ -57,7 +57,7 @@ pub(crate) fn verify_params(alg: Algorithm) -> Object {
 pub(crate) fn to_js(value: &serde_json::Value) -> Result<Object, Error> {
     let text = value.to_string();
     let parsed = js_sys::JSON::parse(&text).map_err(|_| Error::VerifierFailed {
-        reason: "the key could not be handed to WebCrypto",
+        reason: VerifierProblem::KeyNotTransferable,
     })?;
     Ok(Object::from(parsed))
 }

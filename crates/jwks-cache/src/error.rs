@@ -9,7 +9,6 @@ use core::fmt;
 /// The cache treats every category the same way (back off, serve the stale
 /// set); the category is there for logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum FetchError {
     /// DNS, TLS, connection reset and the like.
     Network,
@@ -62,7 +61,6 @@ impl std::error::Error for FetchError {}
 
 /// The cache cannot hand out any key set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum CacheError {
     /// No key set was ever fetched, or the last good one is older than
     /// `max_stale` past its expiry, and upstream is failing. Answer 503 with

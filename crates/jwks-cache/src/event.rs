@@ -11,7 +11,6 @@ use crate::policy::FetchReason;
 
 /// One notable change in the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Event {
     /// A fetch succeeded and its set replaced the cached one.
     Refreshed {

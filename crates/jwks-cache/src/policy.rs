@@ -80,7 +80,6 @@ impl CachePolicy {
 
 /// Why a fetch was started; reported in events for the logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum FetchReason {
     /// The isolate has no usable key set.
     Missing,
@@ -104,7 +103,6 @@ impl FetchReason {
 
 /// Where the key set handed to the caller came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Source {
     /// The cached set, within its freshness.
     Fresh,

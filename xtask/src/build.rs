@@ -7,7 +7,7 @@
 //! and `glue_bg.wasm` (wasm-bindgen's output), and `snippets/` (JS the crates inline).
 
 use crate::setup::{display_relative, Tools, WASM_TARGET, WORKERS};
-use crate::util::{root, run_command, step, Failure, Result};
+use crate::util::{root, run_command, step, target_dir, Failure, Result};
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -47,8 +47,7 @@ pub fn worker(tools: &Tools, name: &str) -> Result<()> {
         ]),
         hint,
     )?;
-    let wasm = root
-        .join("target")
+    let wasm = target_dir()
         .join(WASM_TARGET)
         .join("release")
         .join(format!("{}.wasm", package.replace('-', "_")));

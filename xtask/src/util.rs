@@ -32,6 +32,15 @@ pub fn root() -> PathBuf {
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (relative to the workspace root, as
+/// cargo reads it), else `<root>/target`. Builds run there, so the outputs are looked up there.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
+}
+
 /// Prints a step the way every command does, so the output reads as a log of what happened.
 pub fn step(scope: &str, message: &str) {
     println!("[{scope}] {message}");

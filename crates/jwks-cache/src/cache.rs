@@ -218,6 +218,11 @@ impl<K: 'static> JwksCache<K> {
     /// Warms the cache with a set fetched earlier (say, by another isolate,
     /// from the Cache API) at `fetched_at_ms` with freshness `fresh_for`.
     ///
+    /// This is the entry point of the planned key set shared across isolates:
+    /// an isolate that finds the issuer's set in the Cache API seeds itself
+    /// with it (fetched time from the stored response, freshness from its
+    /// `max-age`) instead of fetching, and the usual policy then applies.
+    ///
     /// Returns whether it was taken: it is not when the cache already holds a
     /// set fetched at the same time or later, or when the seed is beyond
     /// `max_stale`. A `fetched_at_ms` in the future counts as now.

@@ -2,7 +2,7 @@
 
 use crate::decide::{Access, Conditions, Rule, RuleTable};
 use crate::error::{RuleRef, TableError, TableErrorKind as K, TableErrors, Warning};
-use crate::method::{Method, MethodSet};
+use crate::method::{Method, MethodError, MethodSet};
 use crate::pattern::Pattern;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -257,12 +257,12 @@ fn compile_methods(ctx: &mut Ctx<'_>, t: &Table) -> Option<MethodSet> {
     let mut ok = true;
     for m in &list {
         let why = match m.as_str() {
-            "TRACE" | "CONNECT" => Some(
-                "cannot be used in rules: TRACE echoes requests back (cross-site tracing) and CONNECT opens tunnels, so the edge never admits them; remove it",
+            _ if matches!(Method::parse(m), Err(MethodError::NeverForwarded)) => Some(
+                "cannot be used in rules: TRACE (and TRACK) echo requests back (cross-site tracing) and CONNECT opens tunnels, so the edge never admits them; remove it",
             ),
             _ if Method::standard(m).is_some() => None,
             _ if Method::standard(&m.to_ascii_uppercase()).is_some() => {
-                Some("is not upper-case; method names are case-sensitive, write it in upper case (e.g. \"GET\")")
+                Some("is not upper-case; write method names in upper case (e.g. \"GET\"; requests match them in any case)")
             }
             _ => Some(
                 "is not one of GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS; use those, or remove \"methods\" to match every method",

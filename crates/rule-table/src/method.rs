@@ -1,11 +1,17 @@
-//! HTTP request methods: the standard ones rules may name, and any other valid token.
+//! HTTP request methods: the standard ones rules may name, the ones the edge never forwards,
+//! and any other valid token.
 
 use std::fmt;
 
 /// Longest extension method accepted (no real method comes close).
 const MAX_METHOD_LEN: usize = 32;
 
-/// An HTTP request method. Methods are case-sensitive (RFC 9110): `get` is not `GET`.
+/// An HTTP request method, as the edge decides on it and forwards it.
+///
+/// The methods RFC 9110 defines are recognized in any letter case (`get`, `pAtCh`) and always
+/// forwarded upper-case: an origin that folds case would otherwise run `patch` as PATCH
+/// although no PATCH rule admitted it. Extension methods stay byte-exact (RFC 9110: methods are
+/// case-sensitive). TRACE, TRACK and CONNECT are never admitted ([`MethodError::NeverForwarded`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Method {
     /// GET
@@ -22,11 +28,11 @@ pub enum Method {
     Patch,
     /// OPTIONS
     Options,
-    /// Any other valid method token; only rules without `methods` match it.
+    /// Any other valid method token, exactly as received; only rules without `methods` match it.
     Other(ExtensionMethod),
 }
 
-/// A valid method token that is not one of the standard methods rules may name.
+/// A valid method token that is not one of the methods RFC 9110 defines (and not TRACK).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ExtensionMethod(String);
 
@@ -37,12 +43,15 @@ impl ExtensionMethod {
     }
 }
 
-/// Why a request method was rejected.
+/// Why a request method was rejected. Exhaustive, so every Worker's status mapping must
+/// handle a new kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum MethodError {
     /// Empty, too long, or containing a character not allowed in an HTTP token.
     InvalidToken,
+    /// TRACE, TRACK or CONNECT, in any letter case: refused whatever the rule table says
+    /// (answer 405).
+    NeverForwarded,
 }
 
 impl MethodError {
@@ -50,6 +59,7 @@ impl MethodError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidToken => "invalid_method",
+            Self::NeverForwarded => "method_never_forwarded",
         }
     }
 }
@@ -59,6 +69,9 @@ impl fmt::Display for MethodError {
         match self {
             Self::InvalidToken => f.write_str(
                 "the request method is not a valid HTTP token (1-32 visible ASCII characters, no separators)",
+            ),
+            Self::NeverForwarded => f.write_str(
+                "the edge never forwards TRACE, TRACK or CONNECT (they echo requests back or open tunnels); use another method",
             ),
         }
     }
@@ -88,8 +101,14 @@ fn is_tchar(b: u8) -> bool {
         )
 }
 
+/// Methods refused in any letter case: the Fetch standard's forbidden methods. TRACE echoes
+/// the request back (cross-site tracing: it can expose credential headers to a script), TRACK is IIS's TRACE,
+/// CONNECT asks for a tunnel a Worker cannot open.
+const NEVER_FORWARDED: [&str; 3] = ["TRACE", "TRACK", "CONNECT"];
+
 impl Method {
-    /// Parses a request method; any valid HTTP token is accepted.
+    /// Parses a request method: any valid HTTP token, the RFC 9110 methods in any letter case
+    /// (normalized to upper case), TRACE, TRACK and CONNECT refused in any letter case.
     pub fn parse(s: &str) -> Result<Method, MethodError> {
         if let Some(m) = Self::standard(s) {
             return Ok(m);
@@ -97,10 +116,16 @@ impl Method {
         if s.is_empty() || s.len() > MAX_METHOD_LEN || !s.bytes().all(is_tchar) {
             return Err(MethodError::InvalidToken);
         }
+        if NEVER_FORWARDED.iter().any(|m| m.eq_ignore_ascii_case(s)) {
+            return Err(MethodError::NeverForwarded);
+        }
+        if let Some(m) = ALL.iter().find(|m| m.as_str().eq_ignore_ascii_case(s)) {
+            return Ok(m.clone());
+        }
         Ok(Method::Other(ExtensionMethod(s.to_owned())))
     }
 
-    /// The standard method spelled exactly `s`, if any.
+    /// The standard method spelled exactly `s` (upper case), if any.
     pub(crate) fn standard(s: &str) -> Option<Method> {
         Some(match s {
             "GET" => Method::Get,
@@ -220,17 +245,82 @@ mod tests {
     use super::*;
 
     #[test]
-    fn standard_methods_parse_exactly() {
-        assert_eq!(Method::parse("GET"), Ok(Method::Get));
-        assert_eq!(Method::parse("OPTIONS"), Ok(Method::Options));
-        let lower = Method::parse("get").unwrap();
-        assert!(matches!(lower, Method::Other(ref m) if m.as_str() == "get"));
-        assert!(matches!(Method::parse("PROPFIND"), Ok(Method::Other(_))));
+    fn standard_methods_parse_in_any_case_and_forward_upper_case() {
+        let cases = [
+            ("GET", Method::Get),
+            ("get", Method::Get),
+            ("Get", Method::Get),
+            ("HEAD", Method::Head),
+            ("head", Method::Head),
+            ("POST", Method::Post),
+            ("post", Method::Post),
+            ("PUT", Method::Put),
+            ("pUt", Method::Put),
+            ("DELETE", Method::Delete),
+            ("delete", Method::Delete),
+            ("PATCH", Method::Patch),
+            ("patch", Method::Patch),
+            ("pAtCh", Method::Patch),
+            ("OPTIONS", Method::Options),
+            ("options", Method::Options),
+        ];
+        for (raw, expected) in cases {
+            let parsed = Method::parse(raw).unwrap();
+            assert_eq!(parsed, expected, "{raw}");
+            assert_eq!(parsed.as_str(), raw.to_ascii_uppercase(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn trace_track_and_connect_are_never_forwarded_in_any_case() {
+        for raw in [
+            "TRACE", "trace", "Trace", "tRaCe", "TRACK", "track", "Track", "CONNECT", "connect",
+            "Connect",
+        ] {
+            assert_eq!(
+                Method::parse(raw),
+                Err(MethodError::NeverForwarded),
+                "{raw}"
+            );
+        }
+        assert_eq!(MethodError::NeverForwarded.code(), "method_never_forwarded");
+        // Near misses are ordinary extension methods.
+        for raw in ["TRACES", "TRAC", "CONNECTX", "XTRACE"] {
+            assert!(
+                matches!(Method::parse(raw), Ok(Method::Other(ref m)) if m.as_str() == raw),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn extension_methods_stay_byte_exact() {
+        for raw in [
+            "PROPFIND", "propfind", "PropFind", "PURGE", "purge", "M-SEARCH", "GETX",
+        ] {
+            let parsed = Method::parse(raw).unwrap();
+            assert!(
+                matches!(parsed, Method::Other(ref m) if m.as_str() == raw),
+                "{raw}: {parsed:?}"
+            );
+            assert_eq!(parsed.as_str(), raw);
+        }
+        assert_ne!(Method::parse("propfind"), Method::parse("PROPFIND"));
     }
 
     #[test]
     fn invalid_tokens_are_rejected() {
-        for bad in ["", "GE T", "GET\r\n", "G(ET", "GÉT", &"A".repeat(33)] {
+        for bad in [
+            "",
+            "GE T",
+            "GET\r\n",
+            "G(ET",
+            "GÉT",
+            "géT",
+            "TRACE ",
+            " get",
+            &"A".repeat(33),
+        ] {
             assert_eq!(
                 Method::parse(bad),
                 Err(MethodError::InvalidToken),

@@ -77,8 +77,24 @@ fn head_and_options_are_their_own_methods() {
         verdict(&t, "OPTIONS", "/r", None).0,
         Verdict::Unauthenticated
     );
-    // Method names are case-sensitive: "get" is an extension method.
-    assert_eq!(verdict(&t, "get", "/r", None).0, Verdict::Unauthenticated);
+    // The RFC 9110 methods are recognized in any case: "get" is GET.
+    assert_eq!(verdict(&t, "get", "/r", None).0, Verdict::Allow);
+    assert_eq!(verdict(&t, "hEaD", "/r", None).0, Verdict::Unauthenticated);
+}
+
+#[test]
+fn a_method_in_another_case_cannot_dodge_a_rule_that_names_it() {
+    // Without case folding, "patch" or "delete" would be extension methods: they would skip the
+    // deny rule, reach the public catch-all, and an origin folding case would run them.
+    let t = table(
+        "[[rule]]\npath = \"/doc/**\"\nmethods = [\"PATCH\", \"DELETE\", \"PUT\", \"POST\"]\nallow = \"deny\"\n\
+         [[rule]]\npath = \"/**\"\nallow = \"public\"\n",
+    );
+    for m in ["PATCH", "patch", "Patch", "DELETE", "delete", "put", "pOsT"] {
+        assert_eq!(verdict(&t, m, "/doc/1", None), (F, "deny_rule"), "{m}");
+    }
+    // Extension methods stay byte-exact and only meet rules without `methods`.
+    assert_eq!(verdict(&t, "propfind", "/doc/1", None).0, Verdict::Allow);
 }
 
 #[test]

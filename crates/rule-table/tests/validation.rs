@@ -129,6 +129,13 @@ fn methods() {
         "bad_method",
         &["\"CONNECT\" cannot be used"],
     );
+    for never in ["TRACK", "trace", "Connect"] {
+        one(
+            &with_tail(&format!("path = \"/x\"\nmethods = [\"{never}\"]")),
+            "bad_method",
+            &[&format!("\"{never}\" cannot be used")],
+        );
+    }
     one(
         &with_tail("path = \"/x\"\nmethods = [\"get\"]"),
         "bad_method",

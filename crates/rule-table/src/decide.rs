@@ -1,8 +1,9 @@
 //! The compiled table and its evaluation: first matching rule decides.
 
 use crate::error::RuleRef;
+use crate::lookalike::PathPolicy;
 use crate::method::{Method, MethodSet};
-use crate::path::NormalizedPath;
+use crate::path::{NormalizedPath, PathError};
 use crate::pattern::Pattern;
 
 /// The verified identity making a request.
@@ -32,6 +33,8 @@ pub struct Decision {
 pub enum Verdict {
     /// Forward the request.
     Allow,
+    /// 400: the path is refused before any rule (see [`RuleTable::check_path`]).
+    BadRequest,
     /// 401: an identity is required and none was given.
     Unauthenticated,
     /// 403: the identity (or anyone, for `deny`) may not do this.
@@ -46,6 +49,7 @@ impl Verdict {
     pub fn status(&self) -> Option<u16> {
         match self {
             Verdict::Allow => None,
+            Verdict::BadRequest => Some(400),
             Verdict::Unauthenticated => Some(401),
             Verdict::Forbidden { .. } => Some(403),
         }
@@ -74,6 +78,9 @@ pub enum Reason {
     DenyRule,
     /// No rule matched path and method.
     NoRuleMatched,
+    /// The path holds an ASCII look-alike and the table is case-insensitive
+    /// ([`PathError::AsciiLookalike`]); no rule was consulted.
+    AsciiLookalike,
 }
 
 impl Reason {
@@ -89,6 +96,7 @@ impl Reason {
             Reason::NoAlternativeMet => "no_alternative_met",
             Reason::DenyRule => "deny_rule",
             Reason::NoRuleMatched => "no_rule_matched",
+            Reason::AsciiLookalike => PathError::AsciiLookalike.code(),
         }
     }
 }
@@ -211,13 +219,21 @@ pub struct RuleTable {
 impl RuleTable {
     /// Decides a request. Never fails: the table was validated when compiled.
     ///
-    /// Rules are tried in file order; the first whose path and method match decides.
+    /// First the path must pass [`check_path`](Self::check_path) (else 400, no rule); then
+    /// rules are tried in file order, and the first whose path and method match decides.
     pub fn decide(
         &self,
         method: &Method,
         path: &NormalizedPath,
         principal: Option<&Principal>,
     ) -> Decision {
+        if self.check_path(path).is_err() {
+            return Decision {
+                verdict: Verdict::BadRequest,
+                rule: None,
+                reason: Reason::AsciiLookalike,
+            };
+        }
         match self.matching_rule(method, path) {
             Some(rule) => {
                 let (verdict, reason) = rule.evaluate(path, principal);
@@ -257,5 +273,17 @@ impl RuleTable {
     /// Whether literal segments match case-sensitively.
     pub fn case_sensitive(&self) -> bool {
         self.case_sensitive
+    }
+
+    /// The checks this table applies to every path before any rule.
+    pub fn path_policy(&self) -> PathPolicy {
+        PathPolicy::new(self.case_sensitive)
+    }
+
+    /// Refuses a path this table could match less strictly than a Unicode-aware origin
+    /// ([`PathError::AsciiLookalike`], case-insensitive tables only). [`decide`](Self::decide)
+    /// applies it too; call it first to refuse such a path before anything else is checked.
+    pub fn check_path(&self, path: &NormalizedPath) -> Result<(), PathError> {
+        self.path_policy().check(path)
     }
 }

@@ -1,8 +1,8 @@
 //! Human-readable account of how a request is decided (for the CLI and debugging).
 
 use crate::decide::{Access, Conditions, Principal, Reason, Rule, RuleTable, Verdict};
-use crate::method::Method;
-use crate::path::{normalize_path, NormalizedPath};
+use crate::method::{Method, MethodError};
+use crate::path::{normalize_path, NormalizedPath, PathError};
 use std::fmt::Write;
 
 /// Explains the decision for a request: the normalized path (or why the path is rejected),
@@ -30,7 +30,11 @@ pub fn explain(
     let method = match Method::parse(method) {
         Ok(m) => m,
         Err(e) => {
-            let _ = writeln!(out, "decision: 400 Bad Request ({}): {e}", e.code());
+            let status = match e {
+                MethodError::InvalidToken => "400 Bad Request",
+                MethodError::NeverForwarded => "405 Method Not Allowed",
+            };
+            let _ = writeln!(out, "decision: {status} ({}): {e}", e.code());
             return out;
         }
     };
@@ -43,9 +47,19 @@ pub fn explain(
         }
     };
     let _ = writeln!(out, "normalized path: {path}");
+    if let Err(e) = table.check_path(&path) {
+        let _ = writeln!(
+            out,
+            "matched rule: none (the path is refused before any rule)"
+        );
+        let _ = writeln!(out, "decision: 400 Bad Request [{}]", e.code());
+        let _ = writeln!(out, "why: {}", refused_path(&path, e));
+        return out;
+    }
     let decision = table.decide(&method, &path, principal);
     let verdict = match decision.verdict {
         Verdict::Allow => "ALLOW (forward to origin)".to_owned(),
+        Verdict::BadRequest => "400 Bad Request".to_owned(),
         Verdict::Unauthenticated => "401 Unauthorized".to_owned(),
         Verdict::Forbidden {
             insufficient_scope: true,
@@ -75,6 +89,20 @@ pub fn explain(
     let _ = writeln!(out, "decision: {verdict} [{}]", decision.reason.code());
     let _ = writeln!(out, "why: {why}");
     out
+}
+
+/// Why [`RuleTable::check_path`] refused the path, naming the character.
+fn refused_path(path: &NormalizedPath, e: PathError) -> String {
+    match (e, path.first_ascii_lookalike()) {
+        (PathError::AsciiLookalike, Some(c)) => format!(
+            "a segment holds {c:?} (U+{:04X}), which Unicode case folding or NFKC turns into ASCII; \
+             the table is case-insensitive, so an origin comparing with Unicode rules could read \
+             this path as one the rules did not match (with case_sensitive = true literals match \
+             byte for byte and it would not be refused)",
+            u32::from(c)
+        ),
+        _ => e.to_string(),
+    }
 }
 
 fn access_name(a: &Access) -> &'static str {

@@ -6,6 +6,9 @@ mod decide;
 mod error;
 mod explain;
 mod lint;
+mod lookalike;
+#[rustfmt::skip]
+mod lookalike_table;
 mod method;
 mod path;
 mod pattern;
@@ -14,6 +17,7 @@ pub use compile::Compiled;
 pub use decide::{Decision, Principal, Reason, RuleTable, Verdict};
 pub use error::{RuleRef, TableError, TableErrorKind, TableErrors, Warning};
 pub use explain::explain;
+pub use lookalike::{is_ascii_lookalike, PathPolicy};
 pub use method::{ExtensionMethod, Method, MethodError};
 pub use path::{normalize_path, NormalizedPath, PathError, MAX_PATH_LEN};
 pub use pattern::PatternProblem;

@@ -40,6 +40,11 @@ impl NormalizedPath {
         self.decoded.get(start..end)
     }
 
+    /// Whether every decoded segment is ASCII (the common case: no look-alike check needed).
+    pub(crate) fn decoded_is_ascii(&self) -> bool {
+        self.decoded.is_ascii()
+    }
+
     /// Iterates over the percent-decoded segment values.
     pub fn segments(&self) -> impl Iterator<Item = &str> + '_ {
         self.segments
@@ -82,6 +87,10 @@ pub enum PathError {
     InvalidUtf8,
     /// A `..` segment that climbs above the root.
     AboveRoot,
+    /// A decoded segment holds a character that Unicode case folding or NFKC turns into ASCII
+    /// (`ı`, `ſ`, `K`, `ａ`, `ﬁ`, …), in a case-insensitive table. Never returned by
+    /// [`normalize_path`]: the table's [`PathPolicy`](crate::PathPolicy) decides it.
+    AsciiLookalike,
 }
 
 impl PathError {
@@ -100,6 +109,7 @@ impl PathError {
             Self::InvalidEscape => "path_invalid_escape",
             Self::InvalidUtf8 => "path_invalid_utf8",
             Self::AboveRoot => "path_above_root",
+            Self::AsciiLookalike => "path_ascii_lookalike",
         }
     }
 }
@@ -121,6 +131,7 @@ impl fmt::Display for PathError {
             Self::InvalidEscape => "the path contains '%' not followed by two hex digits; encode '%' itself as %25",
             Self::InvalidUtf8 => "the path contains percent-encoded bytes that are not valid UTF-8 (e.g. overlong forms); encode text as UTF-8",
             Self::AboveRoot => "the path has a '..' segment that climbs above the root; remove it",
+            Self::AsciiLookalike => "the path holds a character that Unicode case folding or NFKC turns into ASCII (such as 'ı', 'ſ', 'K' or fullwidth letters), which an origin could read as a path the rules did not match; write the ASCII characters themselves",
         };
         f.write_str(msg)
     }

@@ -106,6 +106,33 @@ fn explain_forbidden_admin_for_user() {
 }
 
 #[test]
+fn explain_lookalike_paths_and_methods_never_forwarded() {
+    let (out, _) = text(&rules(&[
+        "explain",
+        SEED,
+        "GET",
+        "/adm%C4%B1n/x",
+        "--sub",
+        "a",
+    ]));
+    assert!(out.contains("normalized path: /adm%C4%B1n/x"), "{out}");
+    assert!(
+        out.contains("decision: 400 Bad Request [path_ascii_lookalike]"),
+        "{out}"
+    );
+    assert!(out.contains("'ı' (U+0131)"), "{out}");
+    for method in ["TRACE", "trace", "TRACK", "CONNECT"] {
+        let (out, _) = text(&rules(&["explain", SEED, method, "/hello"]));
+        assert!(
+            out.contains("decision: 405 Method Not Allowed (method_never_forwarded)"),
+            "{method}: {out}"
+        );
+    }
+    let (out, _) = text(&rules(&["explain", SEED, "patch", "/hello", "--sub", "a"]));
+    assert!(out.contains("ALLOW"), "{out}");
+}
+
+#[test]
 fn explain_anonymous_and_scope_and_path_error() {
     let (out, _) = text(&rules(&["explain", SEED, "GET", "/hello", "--anonymous"]));
     assert!(out.contains("identity: none (anonymous)"), "{out}");

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::log::Outcome;
 use crate::{ContextError, CredentialError, HandoffError};
+use rule_table::{MethodError, PathError};
 
 /// Why a request is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +25,9 @@ pub enum Rejection {
     },
     /// The request itself is unacceptable (400).
     BadRequest,
+    /// A method the edge never forwards: TRACE, TRACK, CONNECT (405, `bad_request`). No
+    /// `Allow` header: what is allowed depends on the path and the identity.
+    MethodNeverForwarded,
     /// Keys cannot be obtained right now (503).
     JwksUnavailable {
         /// Seconds for `Retry-After`.
@@ -42,6 +46,7 @@ impl Rejection {
             Self::InvalidToken { .. } | Self::Unauthorized => 401,
             Self::Forbidden { .. } => 403,
             Self::BadRequest => 400,
+            Self::MethodNeverForwarded => 405,
             Self::JwksUnavailable { .. } => 503,
             Self::Misconfigured => 500,
             Self::UpstreamUnavailable => 502,
@@ -54,11 +59,28 @@ impl Rejection {
             Self::InvalidToken { .. } => Outcome::InvalidToken,
             Self::Unauthorized => Outcome::Unauthenticated,
             Self::Forbidden { .. } => Outcome::Forbidden,
-            Self::BadRequest => Outcome::BadRequest,
+            Self::BadRequest | Self::MethodNeverForwarded => Outcome::BadRequest,
             Self::JwksUnavailable { .. } => Outcome::JwksUnavailable,
             Self::Misconfigured => Outcome::Misconfigured,
             Self::UpstreamUnavailable => Outcome::UpstreamUnavailable,
         }
+    }
+}
+
+impl From<&MethodError> for Rejection {
+    /// TRACE, TRACK and CONNECT are 405; a method that is no HTTP token is 400.
+    fn from(e: &MethodError) -> Self {
+        match e {
+            MethodError::InvalidToken => Self::BadRequest,
+            MethodError::NeverForwarded => Self::MethodNeverForwarded,
+        }
+    }
+}
+
+impl From<&PathError> for Rejection {
+    /// Every path the edge refuses (malformed, ambiguous, an ASCII look-alike) is 400.
+    fn from(_: &PathError) -> Self {
+        Self::BadRequest
     }
 }
 
@@ -194,7 +216,7 @@ pub fn error_response(rejection: &Rejection, realm: &str, request_id: &str) -> E
         Rejection::Forbidden {
             insufficient_scope: false,
         } => ("forbidden", None, None),
-        Rejection::BadRequest => ("bad_request", None, None),
+        Rejection::BadRequest | Rejection::MethodNeverForwarded => ("bad_request", None, None),
         Rejection::JwksUnavailable { .. } => ("jwks_unavailable", None, None),
         Rejection::Misconfigured => ("server_misconfigured", None, None),
         Rejection::UpstreamUnavailable => ("bad_gateway", None, None),

@@ -228,6 +228,7 @@ fn status_and_outcome_agree_with_the_response() {
             Outcome::Forbidden,
         ),
         (Rejection::BadRequest, Outcome::BadRequest),
+        (Rejection::MethodNeverForwarded, Outcome::BadRequest),
         (
             Rejection::JwksUnavailable {
                 retry_after_seconds: 1,
@@ -240,6 +241,33 @@ fn status_and_outcome_agree_with_the_response() {
         assert_eq!(r.outcome(), outcome);
         assert_eq!(r.status(), error_response(&r, "x", "y").status);
     }
+}
+
+#[test]
+fn a_method_never_forwarded_is_405_bad_request_without_allow() {
+    let trace = rule_table::Method::parse("trace").unwrap_err();
+    let rejection = Rejection::from(&trace);
+    assert_eq!(rejection, Rejection::MethodNeverForwarded);
+    assert_eq!(
+        error_response(&rejection, "edge-auth", "r7"),
+        ErrorResponse {
+            status: 405,
+            headers: common("r7"),
+            body: r#"{"error":"bad_request"}"#.to_owned(),
+        }
+    );
+    let invalid = rule_table::Method::parse("GE T").unwrap_err();
+    assert_eq!(Rejection::from(&invalid), Rejection::BadRequest);
+}
+
+#[test]
+fn every_refused_path_is_400() {
+    for raw in ["/a%2fb", "a", "/a;b", "/%c0%ae"] {
+        let e = rule_table::normalize_path(raw).unwrap_err();
+        assert_eq!(Rejection::from(&e), Rejection::BadRequest, "{raw}");
+    }
+    let e = rule_table::PathError::AsciiLookalike;
+    assert_eq!(Rejection::from(&e).status(), 400);
 }
 
 #[test]

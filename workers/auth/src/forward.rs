@@ -1,25 +1,29 @@
 //! The hand-off to the authz Worker: the client's identity headers removed, the verified
-//! identity and its signed context added, everything else (method, URL, body stream, other
-//! headers) passed on unchanged.
+//! identity and its signed context added, the method normalized, everything else (URL, body
+//! stream, other headers) passed on unchanged.
 
 use crate::isolate::Isolate;
 use handoff::{
     identity_headers, is_client_identity_header, sign_context, Identity, Rejection, CONTEXT_HEADER,
 };
+use rule_table::Method;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Request, RequestInit, RequestRedirect, Response, ResponseInit};
 use worker::Env;
 use worker_glue::{strip_headers, REQUEST_ID_HEADER};
 
-/// Sends the request on to `AUTHZ`; the authz Worker's answer comes back with our request id.
+/// Sends the request on to `AUTHZ` with `method` (upper-case for the RFC 9110 methods, so the
+/// decision never rests on what the runtime does with `patch`); the authz Worker's answer comes
+/// back with our request id.
 pub(crate) async fn to_authz(
     req: &Request,
+    method: &Method,
     env: &Env,
     isolate: &Isolate,
     identity: Option<&Identity>,
     request_id: &str,
 ) -> Result<Response, Rejection> {
-    let forwarded = forwarded_request(req, isolate, identity, request_id)?;
+    let forwarded = forwarded_request(req, method, isolate, identity, request_id)?;
     let Some(authz) = worker_glue::service(env, "AUTHZ") else {
         worker_glue::log_event(
             request_id,
@@ -37,16 +41,18 @@ pub(crate) async fn to_authz(
         .map_err(|e| worker_glue::upstream_failed(request_id, "response_copy_failed", &e))
 }
 
-/// A copy of the client's request (made by the runtime: method, URL, headers, body stream),
-/// with its identity headers replaced by ours.
+/// A copy of the client's request (made by the runtime: URL, headers, body stream) with the
+/// normalized method, and its identity headers replaced by ours.
 fn forwarded_request(
     req: &Request,
+    method: &Method,
     isolate: &Isolate,
     identity: Option<&Identity>,
     request_id: &str,
 ) -> Result<Request, Rejection> {
     let config = &isolate.config;
     let init = RequestInit::new();
+    init.set_method(method.as_str());
     // A redirect from behind the authz Worker goes back to the client, never followed here.
     init.set_redirect(RequestRedirect::Manual);
     let forwarded =

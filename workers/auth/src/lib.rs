@@ -1,6 +1,8 @@
 //! The auth Worker: the only public entry.
 //!
-//! Per request: take the credential (`handoff`), verify it (`jose-jwt`, keys from the
+//! Per request: refuse what no rule could admit (TRACE, TRACK, CONNECT; a path the authz Worker
+//! would refuse before any rule) before looking at a token, take the credential (`handoff`),
+//! verify it (`jose-jwt`, keys from the
 //! per-isolate `jwks-cache`, signature by WebCrypto), strip identity headers the client sent,
 //! add the verified identity and its signed context, and pass the request to the authz Worker
 //! over the `AUTHZ` service binding. Every decision is made in the crates; this is glue.
@@ -11,7 +13,10 @@ mod isolate;
 mod keys;
 mod verify;
 
-use handoff::{LogLine, Outcome, RequestUrl, WorkerName};
+include!(concat!(env!("OUT_DIR"), "/path_policy.rs"));
+
+use handoff::{LogLine, Outcome, Rejection, RequestUrl, WorkerName};
+use rule_table::{normalize_path, Method};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use web_sys::Request;
@@ -27,11 +32,12 @@ pub fn fetch(req: Request, env: Env, _ctx: JsValue) -> JsValue {
 async fn handle(req: Request, env: Env) -> Answer {
     let headers = req.headers();
     let request_id = worker_glue::request_id(header(&headers, "cf-ray").as_deref());
-    let url = req.url();
-    let method = req.method();
+    let raw_url = req.url();
+    let raw_method = req.method();
+    let url = RequestUrl::split(&raw_url);
     let log = LogLine::builder(WorkerName::Auth, &request_id)
-        .method(&method)
-        .path(RequestUrl::split(&url).map_or("", |u| u.path()));
+        .method(&raw_method)
+        .path(url.as_ref().map_or("", |u| u.path()));
 
     let isolate = match isolate::Isolate::get(&env) {
         Ok(isolate) => isolate,
@@ -40,6 +46,19 @@ async fn handle(req: Request, env: Env) -> Answer {
         }
     };
     let realm = isolate.config.realm();
+
+    // Cheap refusals first: nothing these would reject could be forwarded by the authz Worker,
+    // so no token is verified for them.
+    let method = match Method::parse(&raw_method) {
+        Ok(method) => method,
+        Err(e) => return reject(Rejection::from(&e), e.code(), realm, &request_id, log),
+    };
+    let Some(url) = url else {
+        return reject(Rejection::BadRequest, "bad_url", realm, &request_id, log);
+    };
+    if let Err(e) = normalize_path(url.path()).and_then(|path| PATH_POLICY.check(&path)) {
+        return reject(Rejection::from(&e), e.code(), realm, &request_id, log);
+    }
 
     let verified = match verify::authenticate(&headers, &env, &isolate, &request_id).await {
         Ok(verified) => verified,
@@ -52,6 +71,7 @@ async fn handle(req: Request, env: Env) -> Answer {
 
     match forward::to_authz(
         &req,
+        &method,
         &env,
         &isolate,
         verified.identity.as_ref(),

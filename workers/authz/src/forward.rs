@@ -1,25 +1,32 @@
-//! Forwarding an allowed request to the origin: the normalized path, the query, the body as a
-//! stream, identity headers from the verified context only, and no header that could make the
-//! origin act on another path, method or identity.
+//! Forwarding an allowed request to the origin: the normalized method and path, the query, the
+//! body as a stream, identity headers from the verified context only, and no header that could
+//! make the origin act on another path, method or identity.
 
 use crate::isolate::Isolate;
 use handoff::{identity_headers, is_client_identity_header, Identity, Rejection, RequestUrl};
-use rule_table::{NormalizedPath, OVERRIDE_HEADERS};
+use rule_table::{Method, NormalizedPath, OVERRIDE_HEADERS};
 use web_sys::{Request, RequestInit, RequestRedirect, Response};
 use worker_glue::strip_headers;
+
+/// What the rules decided on, and so exactly what goes to the origin.
+pub(crate) struct Target<'a> {
+    pub(crate) url: &'a RequestUrl<'a>,
+    /// Upper-case for the RFC 9110 methods, whatever case the client used.
+    pub(crate) method: &'a Method,
+    pub(crate) path: &'a NormalizedPath,
+}
 
 /// The origin's response, as it came (status, headers and body stream untouched).
 pub(crate) async fn to_origin(
     req: &Request,
-    url: &RequestUrl<'_>,
+    target: &Target<'_>,
     isolate: &Isolate,
-    path: &NormalizedPath,
     identity: Option<&Identity>,
     request_id: &str,
 ) -> Result<Response, Rejection> {
-    let target = target_url(url, isolate, path).ok_or(Rejection::BadRequest)?;
+    let target_url = target_url(target.url, isolate, target.path).ok_or(Rejection::BadRequest)?;
     let init = RequestInit::new();
-    init.set_method(&req.method());
+    init.set_method(target.method.as_str());
     init.set_headers(&req.headers());
     init.set_redirect(RequestRedirect::Manual);
     if let Some(body) = req.body() {
@@ -27,7 +34,7 @@ pub(crate) async fn to_origin(
         init.set_body(&body);
     }
     let forwarded =
-        Request::new_with_str_and_init(&target, &init).map_err(|_| Rejection::BadRequest)?;
+        Request::new_with_str_and_init(&target_url, &init).map_err(|_| Rejection::BadRequest)?;
     // Identity headers are re-set below from the verified context (this also drops the context
     // itself); `host` follows the target URL.
     let headers = forwarded.headers();

@@ -1,6 +1,7 @@
 //! The authz Worker: reachable only through the auth Worker's service binding.
 //!
-//! Per request: normalize the path (`rule-table`), trust identity only from a valid, fresh
+//! Per request: refuse methods the edge never forwards, normalize the path (`rule-table`), trust
+//! identity only from a valid, fresh
 //! `X-Auth-Context` (`handoff`), let the rule table decide (first match, default deny), and
 //! forward allowed requests to the origin with the normalized path. Every decision is made in
 //! the crates; this is glue.
@@ -46,15 +47,22 @@ async fn handle(req: Request, env: Env) -> Answer {
     let Some(url) = url else {
         return reject(Rejection::BadRequest, "bad_url", realm, &request_id, log);
     };
-    let (method, path) = match (Method::parse(&raw_method), normalize_path(url.path())) {
-        (Ok(method), Ok(path)) => (method, path),
-        (Err(_), _) => {
+    // TRACE, TRACK, CONNECT (405) and unusable paths (400) are refused whatever the table says,
+    // before the context is looked at; a look-alike path only in a case-insensitive table.
+    let method = match Method::parse(&raw_method) {
+        Ok(method) => method,
+        Err(e) => {
             let log = log.path(url.path());
-            return reject(Rejection::BadRequest, "bad_method", realm, &request_id, log);
+            return reject(Rejection::from(&e), e.code(), realm, &request_id, log);
         }
-        (_, Err(e)) => {
+    };
+    let path = match normalize_path(url.path())
+        .and_then(|path| isolate.table.check_path(&path).map(|()| path))
+    {
+        Ok(path) => path,
+        Err(e) => {
             let log = log.path(url.path());
-            return reject(Rejection::BadRequest, e.code(), realm, &request_id, log);
+            return reject(Rejection::from(&e), e.code(), realm, &request_id, log);
         }
     };
     let log = log.path(path.as_str());
@@ -90,6 +98,7 @@ async fn handle(req: Request, env: Env) -> Answer {
     }
     let rejection = match decision.verdict {
         Verdict::Allow => None,
+        Verdict::BadRequest => Some(Rejection::BadRequest),
         Verdict::Unauthenticated => Some(Rejection::Unauthorized),
         Verdict::Forbidden { insufficient_scope } => {
             Some(Rejection::Forbidden { insufficient_scope })
@@ -99,7 +108,12 @@ async fn handle(req: Request, env: Env) -> Answer {
         return reject(rejection, decision.reason.code(), realm, &request_id, log);
     }
 
-    match forward::to_origin(&req, &url, &isolate, &path, identity.as_ref(), &request_id).await {
+    let target = forward::Target {
+        url: &url,
+        method: &method,
+        path: &path,
+    };
+    match forward::to_origin(&req, &target, &isolate, identity.as_ref(), &request_id).await {
         Ok(response) => {
             console_log!("{}", log.status(response.status()).build().to_json());
             Ok(response)

@@ -3,6 +3,8 @@
 //! gets through.
 
 use e2e::{check_all, Harness, Response};
+use handoff::{sign_context, ContextKey, Identity};
+use std::sync::OnceLock;
 
 fn user(h: &Harness) -> String {
     h.token("user", &["user"])
@@ -191,4 +193,239 @@ fn methods_are_matched_as_sent() {
         .send();
     h.assert_status(&r, 200);
     assert_eq!(h.seen_once(&r).method, "PUT");
+}
+
+/// The authz Worker alone as the entry (see `authz_direct.rs`), shared by the tests below that
+/// check it applies the same refusals itself. Identity comes from a context signed with
+/// [`AUTHZ_SECRET`].
+fn authz_only() -> &'static Harness {
+    static AUTHZ_ONLY: OnceLock<Harness> = OnceLock::new();
+    AUTHZ_ONLY.get_or_init(|| {
+        Harness::start_with(|c, _| c.authz_only().authz_var("CONTEXT_SECRET", AUTHZ_SECRET))
+    })
+}
+
+const AUTHZ_SECRET: &str = "0123456789abcdef0123456789abcdef-paths";
+
+fn signed_context(sub: &str, roles: &[&str]) -> String {
+    let now = i64::try_from(e2e::idp::now()).unwrap();
+    let identity = Identity {
+        sub: sub.into(),
+        roles: roles.iter().map(|r| (*r).to_string()).collect(),
+        scopes: Vec::new(),
+        email: None,
+        exp: now + 600,
+        issuer: "https://idp.test".into(),
+    };
+    sign_context(&identity, &ContextKey::new(AUTHZ_SECRET).unwrap(), now)
+}
+
+/// Whether the local runtime refused the request before any Worker ran. Observed with workerd
+/// (`wrangler dev`): its HTTP parser answers 501 "Unrecognized request method" to every method
+/// not spelled the way it knows them (`patch`, `Trace`, TRACK); upper-case TRACE reaches the
+/// Workers. Production's front line may differ, so the Workers refuse and normalize these
+/// themselves; here they must at least never reach the origin.
+fn refused_by_the_runtime(r: &Response) -> bool {
+    r.status == 501 && r.text().contains("Unrecognized request method")
+}
+
+/// `Ok` if `r` is the Workers' 405 refusal of a method the edge never forwards (or, where
+/// `runtime_may_refuse`, the runtime's own 501) and nothing reached the origin.
+fn check_never_forwarded(
+    h: &Harness,
+    r: &Response,
+    runtime_may_refuse: bool,
+) -> Result<(), String> {
+    let seen = h.seen(r);
+    if !seen.is_empty() {
+        return Err(format!("status {}, the origin saw {seen:?}", r.status));
+    }
+    if runtime_may_refuse && refused_by_the_runtime(r) {
+        return Ok(());
+    }
+    let problems = [
+        (r.status != 405, format!("status {}", r.status)),
+        (
+            r.json()["error"] != "bad_request",
+            format!("body {:?}", r.text()),
+        ),
+        (r.header("allow").is_some(), "an Allow header".to_string()),
+    ];
+    let wrong: Vec<String> = problems
+        .into_iter()
+        .filter_map(|(bad, what)| bad.then_some(what))
+        .collect();
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(wrong.join("; "))
+    }
+}
+
+/// Methods refused in any letter case; only TRACE is also expected to reach the Workers locally.
+const NEVER_FORWARDED: [&str; 6] = ["TRACE", "trace", "Trace", "TRACK", "track", "tRaCk"];
+
+#[test]
+fn trace_and_track_are_405_before_any_token_is_verified() {
+    let h = Harness::shared();
+    let user = user(h);
+    // /hello is reached by the catch-all rule, which names no methods: the table alone would
+    // admit TRACE there. A garbage token would be a 401 if it were looked at.
+    let cases: Vec<(&str, &str, Option<&str>)> = NEVER_FORWARDED
+        .iter()
+        .flat_map(|&m| {
+            [
+                (m, "/hello", Some(user.as_str())),
+                (m, "/hello", None),
+                (m, "/hello", Some("not.a.token")),
+                (m, "/health", None),
+            ]
+        })
+        .collect();
+    check_all(&cases, |&(method, target, token)| {
+        check_never_forwarded(h, &send(h, method, target, token), method != "TRACE")
+    });
+}
+
+#[test]
+fn the_authz_worker_refuses_trace_and_track_itself() {
+    let h = authz_only();
+    let context = signed_context("admin", &["admin"]);
+    check_all(&NEVER_FORWARDED, |&method| {
+        let r = h
+            .request(method, "/admin/x")
+            .header("X-Auth-Context", &context)
+            .send();
+        check_never_forwarded(h, &r, method != "TRACE")
+    });
+}
+
+/// `Ok` if the origin saw the request once, 200, with exactly `expected` as its method, or
+/// (where the runtime does not pass the spelling on) the runtime refused it and the origin saw
+/// nothing. Never a lower-case method at the origin.
+fn check_forwarded_upper_case(h: &Harness, r: &Response, expected: &str) -> Result<(), String> {
+    match h.seen(r).as_slice() {
+        [s] if r.status == 200 && s.method == expected => Ok(()),
+        [] if refused_by_the_runtime(r) => Ok(()),
+        seen => Err(format!("status {}, origin saw {seen:?}", r.status)),
+    }
+}
+
+#[test]
+fn standard_methods_in_any_case_reach_the_origin_upper_case() {
+    let h = Harness::shared();
+    let user = user(h);
+    // "patch" is not upper-cased by fetch (which normalizes only DELETE GET HEAD OPTIONS POST
+    // PUT): the Workers do it, or an origin folding case would run a PATCH no PATCH rule
+    // admitted. "get" must meet the GET rule of /profile/{id}.
+    let cases = [
+        ("PATCH", "/hello", "PATCH"),
+        ("patch", "/hello", "PATCH"),
+        ("pAtCh", "/hello", "PATCH"),
+        ("get", "/profile/user", "GET"),
+        ("put", "/profile/user", "PUT"),
+    ];
+    check_all(&cases, |&(method, target, expected)| {
+        check_forwarded_upper_case(h, &send(h, method, target, Some(&user)), expected)
+    });
+    // A case variant cannot dodge the owner check either.
+    let r = send(h, "pUt", "/profile/admin", Some(&user));
+    assert!(matches!(r.status, 403 | 501), "{}: {}", r.status, r.text());
+    h.assert_not_forwarded(&r);
+}
+
+#[test]
+fn the_authz_worker_forwards_the_normalized_method_itself() {
+    let h = authz_only();
+    let context = signed_context("user", &["user"]);
+    check_all(&["PATCH", "patch", "pAtCh"], |&method| {
+        let r = h
+            .request(method, "/hello")
+            .header("X-Auth-Context", &context)
+            .send();
+        check_forwarded_upper_case(h, &r, "PATCH")
+    });
+}
+
+/// Paths whose segments hold a character that Unicode case folding or NFKC turns into ASCII.
+/// Each would fall through to the catch-all (or a laxer rule) today, while an origin comparing
+/// with Unicode rules could serve it as the ASCII path.
+const LOOKALIKES: [&str; 10] = [
+    "/adm%C4%B1n/x",          // ı (dotless i): Java, Go upper-case it to I
+    "/ADM%C4%B0N/x",          // İ (dotted capital I): lower-case i + U+0307
+    "/%C5%BFecret-data/x",    // ſ (long s): upper-case S
+    "/%E2%84%AAey",           // KELVIN SIGN: lower-case k
+    "/profile/%E2%84%AA",     // in a parameter segment too
+    "/%EF%BD%81dmin/x",       // fullwidth a: NFKC a
+    "/admin/%EF%AC%81le",     // ﬁ ligature: NFKC fi
+    "/%F0%9D%90%9Admin/x",    // MATHEMATICAL BOLD SMALL A: NFKC a
+    "/hello/caf%C3%A9%C5%BF", // a harmless é does not hide the ſ after it
+    "/%E2%80%A5/admin",       // TWO DOT LEADER: NFKC ".."
+];
+
+fn check_lookalike_refused(h: &Harness, r: &Response) -> Result<(), String> {
+    let seen = h.seen(r);
+    if r.status == 400 && r.json()["error"] == "bad_request" && seen.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "status {} {}, origin saw {seen:?}",
+            r.status,
+            r.text()
+        ))
+    }
+}
+
+#[test]
+fn ascii_lookalike_paths_are_400_and_never_forwarded() {
+    let h = Harness::shared();
+    let user = user(h);
+    let admin = h.token("admin", &["admin"]);
+    let mut cases: Vec<(&str, &str, Option<&str>)> = LOOKALIKES
+        .iter()
+        .flat_map(|&t| [("GET", t, Some(user.as_str())), ("GET", t, None)])
+        .collect();
+    cases.extend([
+        // The owner check of /profile/{id} must not be dodged for another user's profile.
+        ("PUT", "/prof%C4%B1le/alice", Some(user.as_str())),
+        ("PUT", "/prof%C4%B1le/alice", Some(admin.as_str())),
+        // Refused before the token is looked at (a garbage token would be a 401).
+        ("GET", "/adm%C4%B1n/x", Some("not.a.token")),
+    ]);
+    check_all(&cases, |&(method, target, token)| {
+        check_lookalike_refused(h, &send(h, method, target, token))
+    });
+}
+
+#[test]
+fn the_authz_worker_refuses_ascii_lookalikes_itself() {
+    let h = authz_only();
+    let context = signed_context("user", &["user"]);
+    check_all(&LOOKALIKES, |&target| {
+        let r = h
+            .request("GET", target)
+            .header("X-Auth-Context", &context)
+            .send();
+        check_lookalike_refused(h, &r)
+    });
+}
+
+#[test]
+fn ordinary_non_ascii_segments_still_work() {
+    let h = Harness::shared();
+    let user = user(h);
+    // é (composed, or "e" + combining acute), Cyrillic, CJK: no mapping makes them ASCII.
+    let cases = [
+        "/hello/caf%C3%A9",
+        "/hello/cafe%CC%81",
+        "/hello/%D0%B0%D0%B1%D0%B2",
+        "/hello/%E4%B8%AD%E6%96%87",
+    ];
+    check_all(&cases, |&target| {
+        let r = send(h, "GET", target, Some(&user));
+        match h.seen(&r).as_slice() {
+            [s] if r.status == 200 && s.path == target => Ok(()),
+            seen => Err(format!("status {}, origin saw {seen:?}", r.status)),
+        }
+    });
 }

@@ -27,7 +27,9 @@ fn identity() -> Identity {
 fn bench(c: &mut Criterion) {
     let key = ContextKey::new("0123456789abcdef0123456789abcdef0123456789abcdef").unwrap();
     let id = identity();
-    let header = sign_context(&id, &key, NOW);
+    let url = RequestUrl::split("https://api.example/orders/7?expand=items&page=2").unwrap();
+    let binding = RequestBinding::new("GET", &url, "8f3a2b1c4d5e6f70-AMS");
+    let header = sign_context(&id, &key, &binding, NOW);
     let bearer = format!("Bearer {}", "eyJhbGciOiJFUzI1NiJ9.".repeat(20));
     let req = RequestCredentials {
         authorization: Some(&bearer),
@@ -39,10 +41,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| extract_credential(black_box(&req), &mode).unwrap())
     });
     c.bench_function("sign_context", |b| {
-        b.iter(|| sign_context(black_box(&id), &key, NOW))
+        b.iter(|| sign_context(black_box(&id), &key, &binding, NOW))
     });
     c.bench_function("verify_context", |b| {
-        b.iter(|| verify_context(black_box(&header), &key, NOW + 1, 60).unwrap())
+        b.iter(|| verify_context(black_box(&header), &key, &binding, NOW + 1, 60).unwrap())
     });
     c.bench_function("identity_headers", |b| {
         b.iter(|| identity_headers(black_box(&id)).unwrap())

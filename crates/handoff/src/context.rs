@@ -1,10 +1,25 @@
 //! The signed identity context (`X-Auth-Context`) passed from the auth Worker
-//! to the authz Worker.
+//! to the authz Worker, bound to the one request it was signed for.
 //!
-//! Wire format: `v1.<payload>.<mac>` where `payload` is the unpadded base64url
+//! Wire format: `v2.<payload>.<mac>` where `payload` is the unpadded base64url
 //! of a JSON object and `mac` is the unpadded base64url of
-//! `HMAC-SHA256(CONTEXT_SECRET, "v1." + payload)`. The verifier checks the MAC
-//! in constant time before it parses anything, then checks freshness.
+//! `HMAC-SHA256(CONTEXT_SECRET, "v2." + payload)`. The payload carries the
+//! identity, `iat`, and `req`: the unpadded base64url of the SHA-256 of the
+//! [`RequestBinding`] (method, path and query, request id), each field
+//! length-prefixed. The verifier checks the MAC in constant time before it
+//! parses anything, then that `req` is the digest of its own request, then
+//! freshness.
+//!
+//! Why a digest inside the signed payload, rather than the binding fed to the
+//! MAC alone or the binding's fields copied into the payload: a binding that
+//! only enters the MAC makes "another request" indistinguishable from "forged",
+//! so operators could not tell a replay (`context_mismatch`) from a wrong
+//! secret (`context_bad_signature`); copied fields would make the header grow
+//! with the URL (a long query could push it past [`MAX_CONTEXT_HEADER_BYTES`]
+//! and refuse a legitimate request) and would copy the query, which may carry
+//! secrets of its own, into one more header. The digest is 43 characters for
+//! any URL, and the length prefixes leave no field-boundary ambiguity
+//! (`"GET /a"` + `""` and `"GET"` + `"/a"` are different inputs).
 
 use core::fmt;
 
@@ -12,10 +27,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use sha2::{Digest as _, Sha256};
 
 use crate::config::MAX_CLOCK_SKEW_SECONDS;
-use crate::{HandoffError, Identity};
+use crate::{HandoffError, Identity, RequestUrl};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -29,7 +44,8 @@ pub const DEFAULT_CONTEXT_MAX_AGE_SECONDS: i64 = 60;
 /// clock, so only a little drift between isolates is tolerated.
 pub const CONTEXT_FUTURE_SKEW_SECONDS: i64 = 5;
 
-const VERSION_PREFIX: &str = "v1.";
+const VERSION: &str = "v2";
+const VERSION_PREFIX: &str = "v2.";
 /// Length of a base64url (unpadded) HMAC-SHA256 tag.
 const MAC_B64_LEN: usize = 43;
 
@@ -68,6 +84,49 @@ impl ContextKey {
     }
 }
 
+/// The request a context is signed for and checked against: its method, the path and query
+/// of its URL exactly as serialized ([`RequestUrl::target`]: `/a` and `/a?` differ), and its
+/// request id (`x-request-id`, set by the auth Worker).
+///
+/// Both Workers build it the same way, from their own request, and both
+/// [`sign_context`] and [`verify_context`] take it, so neither can leave a field out.
+/// It limits a captured context to the one request it was made for: replaying that exact
+/// request (same method, path, query and request id) inside the freshness window is what
+/// remains, with the rights the token already gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestBinding<'r> {
+    method: &'r str,
+    path_and_query: &'r str,
+    request_id: &'r str,
+}
+
+impl<'r> RequestBinding<'r> {
+    /// The binding of a request with this method (as the runtime gives it), URL and request id.
+    pub fn new(method: &'r str, url: &RequestUrl<'r>, request_id: &'r str) -> Self {
+        Self {
+            method,
+            path_and_query: url.target(),
+            request_id,
+        }
+    }
+
+    /// SHA-256 over each field as an 8-byte big-endian length and then its bytes, so no
+    /// choice of field values can read as another split of the same bytes.
+    fn digest(&self) -> [u8; 32] {
+        let mut hash = Sha256::new();
+        for field in [self.method, self.path_and_query, self.request_id] {
+            hash.update((field.len() as u64).to_be_bytes());
+            hash.update(field.as_bytes());
+        }
+        hash.finalize().into()
+    }
+
+    /// [`digest`](Self::digest) as it appears in the payload.
+    fn digest_b64(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.digest())
+    }
+}
+
 impl fmt::Debug for ContextKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ContextKey(<redacted>)")
@@ -82,7 +141,8 @@ pub enum ContextError {
     TooLarge,
     /// Not `<version>.<payload>.<mac>` with strict base64url parts.
     Malformed,
-    /// A version other than `v1`.
+    /// A version other than `v2` (a `v1` context, from a release before request binding,
+    /// is refused too).
     UnsupportedVersion,
     /// The MAC does not match (wrong secret or tampered value).
     BadSignature,
@@ -94,6 +154,8 @@ pub enum ContextError {
     FromFuture,
     /// The token it was made from has expired.
     Expired,
+    /// Signed for another request: the method, the path and query, or the request id differ.
+    Mismatch,
 }
 
 impl ContextError {
@@ -108,6 +170,7 @@ impl ContextError {
             Self::Stale => "context_stale",
             Self::FromFuture => "context_from_future",
             Self::Expired => "context_expired",
+            Self::Mismatch => "context_mismatch",
         }
     }
 }
@@ -116,7 +179,7 @@ impl fmt::Display for ContextError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::TooLarge => "the identity context header is too large",
-            Self::Malformed => "the identity context header is malformed (expected v1.<payload>.<mac>)",
+            Self::Malformed => "the identity context header is malformed (expected v2.<payload>.<mac>)",
             Self::UnsupportedVersion => {
                 "the identity context header has an unsupported version; deploy both Workers from the same release"
             }
@@ -129,6 +192,9 @@ impl fmt::Display for ContextError {
             Self::Stale => "the identity context is too old; it must be used right after it is signed",
             Self::FromFuture => "the identity context was signed in the future; check the clocks",
             Self::Expired => "the token behind the identity context has expired",
+            Self::Mismatch => {
+                "the identity context was signed for another request (method, path and query, or request id differ); it is valid only for the request the auth Worker signed it for"
+            }
         })
     }
 }
@@ -146,6 +212,7 @@ struct PayloadOut<'a> {
     exp: i64,
     iss: &'a str,
     iat: i64,
+    req: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -158,10 +225,17 @@ struct PayloadIn {
     exp: i64,
     iss: String,
     iat: i64,
+    req: String,
 }
 
-/// Sign `identity` at time `now_unix`; the result is the header value.
-pub fn sign_context(identity: &Identity, key: &ContextKey, now_unix: i64) -> String {
+/// Sign `identity` for the request `binding` at time `now_unix`; the result is the header value.
+pub fn sign_context(
+    identity: &Identity,
+    key: &ContextKey,
+    binding: &RequestBinding<'_>,
+    now_unix: i64,
+) -> String {
+    let req = binding.digest_b64();
     let payload = PayloadOut {
         sub: &identity.sub,
         roles: &identity.roles,
@@ -170,6 +244,7 @@ pub fn sign_context(identity: &Identity, key: &ContextKey, now_unix: i64) -> Str
         exp: identity.exp,
         iss: &identity.issuer,
         iat: now_unix,
+        req: &req,
     };
     // Serializing plain strings and integers cannot fail.
     let json = serde_json::to_vec(&payload).unwrap_or_default();
@@ -182,9 +257,11 @@ pub fn sign_context(identity: &Identity, key: &ContextKey, now_unix: i64) -> Str
     out
 }
 
-/// Verify a context header value and return the identity it carries.
+/// Verify a context header value for the request `binding` and return the identity it carries.
 ///
-/// Order: size, shape, version, MAC (constant time), then JSON, then time:
+/// Order: size, shape, version, MAC (constant time), then JSON, then the binding (the
+/// context must have been signed for this very request: [`ContextError::Mismatch`]
+/// otherwise), then time:
 /// `iat` may be at most `max_age_seconds` old and at most
 /// [`CONTEXT_FUTURE_SKEW_SECONDS`] in the future; the token's `exp` must not
 /// have passed by more than [`MAX_CLOCK_SKEW_SECONDS`] — the auth Worker
@@ -193,6 +270,7 @@ pub fn sign_context(identity: &Identity, key: &ContextKey, now_unix: i64) -> Str
 pub fn verify_context(
     header_value: &str,
     key: &ContextKey,
+    binding: &RequestBinding<'_>,
     now_unix: i64,
     max_age_seconds: i64,
 ) -> Result<Identity, ContextError> {
@@ -205,7 +283,7 @@ pub fn verify_context(
     else {
         return Err(ContextError::Malformed);
     };
-    if version != "v1" {
+    if version != VERSION {
         return Err(ContextError::UnsupportedVersion);
     }
     if mac_b64.len() != MAC_B64_LEN || payload_b64.is_empty() {
@@ -224,6 +302,11 @@ pub fn verify_context(
     let p: PayloadIn = serde_json::from_slice(&json).map_err(|_| ContextError::InvalidPayload)?;
     if p.sub.is_empty() || p.iss.is_empty() {
         return Err(ContextError::InvalidPayload);
+    }
+    // Both digests are of requests the caller knows, and the MAC already authenticated the
+    // payload: plain equality leaks nothing.
+    if p.req != binding.digest_b64() {
+        return Err(ContextError::Mismatch);
     }
 
     let age = now_unix.saturating_sub(p.iat);

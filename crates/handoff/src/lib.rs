@@ -16,8 +16,9 @@ pub use config::{
     DEFAULT_ALLOWED_ALGS, DEFAULT_REALM, JWKS_SERVICE_PATH, MAX_CLOCK_SKEW_SECONDS,
 };
 pub use context::{
-    sign_context, verify_context, ContextError, ContextKey, CONTEXT_FUTURE_SKEW_SECONDS,
-    DEFAULT_CONTEXT_MAX_AGE_SECONDS, MAX_CONTEXT_HEADER_BYTES, MIN_CONTEXT_SECRET_BYTES,
+    sign_context, verify_context, ContextError, ContextKey, RequestBinding,
+    CONTEXT_FUTURE_SKEW_SECONDS, DEFAULT_CONTEXT_MAX_AGE_SECONDS, MAX_CONTEXT_HEADER_BYTES,
+    MIN_CONTEXT_SECRET_BYTES,
 };
 pub use credential::{
     extract_credential, Credential, CredentialError, CredentialSource, ExtractionMode,

@@ -11,6 +11,7 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestUrl<'u> {
     origin: &'u str,
+    target: &'u str,
     path: &'u str,
     query: Option<&'u str>,
 }
@@ -37,6 +38,7 @@ impl<'u> RequestUrl<'u> {
         };
         Some(RequestUrl {
             origin,
+            target: tail,
             path,
             query,
         })
@@ -50,6 +52,12 @@ impl<'u> RequestUrl<'u> {
     /// The path, starting with `/`, exactly as serialized (still percent-encoded).
     pub fn path(&self) -> &'u str {
         self.path
+    }
+
+    /// The path and query exactly as serialized, `?` included when there is one: `/a` and
+    /// `/a?` differ, as they are different requests.
+    pub fn target(&self) -> &'u str {
+        self.target
     }
 
     /// The query without its `?` (`Some("")` for a bare `?`).
@@ -78,6 +86,7 @@ mod tests {
         assert_eq!(u.path(), "/a/b%20c");
         assert_eq!(u.query(), Some("x=1&y=%3F"));
         assert_eq!(u.path_and_query("/n"), "/n?x=1&y=%3F");
+        assert_eq!(u.target(), "/a/b%20c?x=1&y=%3F");
 
         let u = RequestUrl::split("http://127.0.0.1/").unwrap();
         assert_eq!(
@@ -87,9 +96,9 @@ mod tests {
         assert_eq!(u.path_and_query("/"), "/");
 
         let u = RequestUrl::split("http://h/p?").unwrap();
-        assert_eq!(u.query(), Some(""));
+        assert_eq!((u.query(), u.target()), (Some(""), "/p?"));
         let u = RequestUrl::split("http://h/p#x?y").unwrap();
-        assert_eq!((u.path(), u.query()), ("/p", None));
+        assert_eq!((u.path(), u.query(), u.target()), ("/p", None, "/p"));
     }
 
     #[test]
@@ -127,6 +136,11 @@ mod tests {
             prop_assert_eq!(split.origin(), parsed.origin().ascii_serialization());
             prop_assert_eq!(split.path(), parsed.path());
             prop_assert_eq!(split.query(), parsed.query());
+            let target = match parsed.query() {
+                Some(query) => format!("{}?{query}", parsed.path()),
+                None => parsed.path().to_owned(),
+            };
+            prop_assert_eq!(split.target(), target);
         }
     }
 }

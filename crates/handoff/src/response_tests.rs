@@ -205,11 +205,17 @@ fn context_errors_never_map_to_success_or_anonymous_pass() {
         }
     );
     for e in [
-        ContextError::BadSignature,
-        ContextError::Stale,
+        ContextError::TooLarge,
         ContextError::Malformed,
+        ContextError::UnsupportedVersion,
+        ContextError::BadSignature,
+        ContextError::InvalidPayload,
+        ContextError::Stale,
+        ContextError::FromFuture,
+        ContextError::Mismatch,
     ] {
-        assert_eq!(Rejection::from(&e), Rejection::Unauthorized);
+        // The caller learns only "no identity"; the log line's reason code says which.
+        assert_eq!(Rejection::from(&e), Rejection::Unauthorized, "{e:?}");
     }
 }
 

@@ -18,6 +18,43 @@ fn key() -> ContextKey {
     ContextKey::new(SECRET).unwrap()
 }
 
+/// A request as the Workers see it: method, absolute URL, request id.
+type Req = (String, String, String);
+
+fn request() -> impl Strategy<Value = Req> {
+    (
+        "[A-Za-z]{1,7}",
+        "(/[a-zA-Z0-9%._~=&-]{0,6}){1,3}(\\?[a-zA-Z0-9%=&/?-]{0,8})?",
+        "[A-Za-z0-9-]{0,12}",
+    )
+        .prop_map(|(method, target, id)| (method, format!("https://h.example{target}"), id))
+}
+
+fn binding(req: &Req) -> (RequestUrl<'_>, &str, &str) {
+    (RequestUrl::split(&req.1).unwrap(), &req.0, &req.2)
+}
+
+fn sign_for(id: &Identity, req: &Req, now: i64) -> String {
+    let (url, method, request_id) = binding(req);
+    sign_context(
+        id,
+        &key(),
+        &RequestBinding::new(method, &url, request_id),
+        now,
+    )
+}
+
+fn verify_for(value: &str, req: &Req, now: i64, max_age: i64) -> Result<Identity, ContextError> {
+    let (url, method, request_id) = binding(req);
+    verify_context(
+        value,
+        &key(),
+        &RequestBinding::new(method, &url, request_id),
+        now,
+        max_age,
+    )
+}
+
 fn identity() -> impl Strategy<Value = Identity> {
     (
         any::<String>(),
@@ -68,25 +105,40 @@ proptest! {
     }
 
     #[test]
-    fn verification_never_panics(value in any::<String>(), now in any::<i64>(), max_age in any::<i64>()) {
-        let _ = verify_context(&value, &key(), now, max_age);
+    fn verification_never_panics(value in any::<String>(), req in request(), now in any::<i64>(), max_age in any::<i64>()) {
+        let _ = verify_for(&value, &req, now, max_age);
     }
 
     #[test]
-    fn sign_then_verify_round_trips(id in identity(), age in 0i64..=60) {
-        let header = sign_context(&id, &key(), NOW);
-        prop_assert_eq!(verify_context(&header, &key(), NOW + age, 60), Ok(id));
+    fn sign_then_verify_round_trips(id in identity(), req in request(), age in 0i64..=60) {
+        let header = sign_for(&id, &req, NOW);
+        prop_assert_eq!(verify_for(&header, &req, NOW + age, 60), Ok(id));
+    }
+
+    /// A context verifies on exactly the request it was signed for: any other method, path and
+    /// query, or request id is a mismatch.
+    #[test]
+    fn another_request_is_always_a_mismatch(id in identity(), signed_for in request(), presented_on in request()) {
+        let header = sign_for(&id, &signed_for, NOW);
+        let (a, b) = (binding(&signed_for), binding(&presented_on));
+        let same = (a.0.target(), a.1, a.2) == (b.0.target(), b.1, b.2);
+        let result = verify_for(&header, &presented_on, NOW, 60);
+        if same {
+            prop_assert_eq!(result, Ok(id));
+        } else {
+            prop_assert_eq!(result, Err(ContextError::Mismatch));
+        }
     }
 
     #[test]
-    fn any_single_byte_change_is_rejected(id in identity(), pos in any::<prop::sample::Index>(), b in 0x21u8..0x7f) {
-        let header = sign_context(&id, &key(), NOW);
+    fn any_single_byte_change_is_rejected(id in identity(), req in request(), pos in any::<prop::sample::Index>(), b in 0x21u8..0x7f) {
+        let header = sign_for(&id, &req, NOW);
         let i = pos.index(header.len());
         prop_assume!(header.as_bytes()[i] != b);
         let mut bytes = header.into_bytes();
         bytes[i] = b;
         let tampered = String::from_utf8(bytes).unwrap();
-        prop_assert!(verify_context(&tampered, &key(), NOW, 60).is_err());
+        prop_assert!(verify_for(&tampered, &req, NOW, 60).is_err());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 
 use crate::isolate::Isolate;
 use handoff::{
-    identity_headers, is_client_identity_header, sign_context, Identity, Rejection, CONTEXT_HEADER,
+    identity_headers, is_client_identity_header, sign_context, Identity, Rejection, RequestBinding,
+    RequestUrl, CONTEXT_HEADER,
 };
 use rule_table::Method;
 use wasm_bindgen::{JsCast, JsValue};
@@ -42,7 +43,7 @@ pub(crate) async fn to_authz(
 }
 
 /// A copy of the client's request (made by the runtime: URL, headers, body stream) with the
-/// normalized method, and its identity headers replaced by ours.
+/// normalized method, its identity headers replaced by ours and the context bound to this copy.
 fn forwarded_request(
     req: &Request,
     method: &Method,
@@ -69,9 +70,19 @@ fn forwarded_request(
         for (name, value) in identity_headers(identity).map_err(|e| Rejection::from(&e))? {
             set(name, &value)?;
         }
+        // Bound to the request the authz Worker will receive: the copy's own method and URL
+        // (the same as the client's) and the request id set on it above.
+        let (method, url) = (forwarded.method(), forwarded.url());
+        let url = RequestUrl::split(&url).ok_or(Rejection::BadRequest)?;
+        let binding = RequestBinding::new(&method, &url, request_id);
         set(
             CONTEXT_HEADER,
-            &sign_context(identity, config.context_key(), worker_glue::now_seconds()),
+            &sign_context(
+                identity,
+                config.context_key(),
+                &binding,
+                worker_glue::now_seconds(),
+            ),
         )?;
     }
     Ok(forwarded)

@@ -11,7 +11,8 @@ mod forward;
 mod isolate;
 
 use handoff::{
-    verify_context, Identity, LogLine, Outcome, Rejection, RequestUrl, WorkerName, CONTEXT_HEADER,
+    verify_context, Identity, LogLine, Outcome, Rejection, RequestBinding, RequestUrl, WorkerName,
+    CONTEXT_HEADER,
 };
 use rule_table::{normalize_path, Method, Principal, Verdict};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -28,7 +29,8 @@ pub fn fetch(req: Request, env: Env, _ctx: JsValue) -> JsValue {
 
 async fn handle(req: Request, env: Env) -> Answer {
     let headers = req.headers();
-    let request_id = worker_glue::request_id(header(&headers, REQUEST_ID_HEADER).as_deref());
+    let given_request_id = header(&headers, REQUEST_ID_HEADER);
+    let request_id = worker_glue::request_id(given_request_id.as_deref());
     let raw_url = req.url();
     let raw_method = req.method();
     let log = LogLine::builder(WorkerName::Authz, &request_id).method(&raw_method);
@@ -67,14 +69,20 @@ async fn handle(req: Request, env: Env) -> Answer {
     };
     let log = log.path(path.as_str());
 
-    // Identity only from a valid, fresh context signed by the auth Worker; none → anonymous,
-    // present but bad → refused (never downgraded to anonymous).
+    // Identity only from a valid, fresh context signed by the auth Worker for this very
+    // request; none → anonymous, present but bad → refused (never downgraded to anonymous).
+    // The binding is this request as received: its method, its URL's path and query before
+    // normalization, and the request id header exactly as given (absent: "", which the auth
+    // Worker never signs, so a mismatch).
     let identity: Option<Identity> = match header(&headers, CONTEXT_HEADER) {
         None => None,
         Some(context) => {
+            let binding =
+                RequestBinding::new(&raw_method, &url, given_request_id.as_deref().unwrap_or(""));
             match verify_context(
                 &context,
                 isolate.config.context_key(),
+                &binding,
                 worker_glue::now_seconds(),
                 isolate.config.context_max_age_seconds(),
             ) {

@@ -1,11 +1,17 @@
 //! Fetching the issuer's key set (JWKS) for the cache: over HTTPS or a service binding, with a
-//! timeout, no redirects and a size cap. When and whether to fetch is `jwks-cache`'s decision.
+//! timeout, no redirects and a size cap that holds while the body is read (it is streamed, never
+//! buffered past the cap). When and whether to fetch is `jwks-cache`'s decision.
 
 use futures_util::future::{select, Either, LocalBoxFuture};
 use handoff::{AuthConfig, JwksSource, JWKS_SERVICE_PATH};
 use jose_jwt::JwkSet;
-use jwks_cache::{freshness_from_cache_control, CachePolicy, Environment, FetchError, Fetched};
+use js_sys::Uint8Array;
+use jwks_cache::{
+    freshness_from_cache_control, CachePolicy, CappedBody, Environment, FetchError, Fetched,
+};
 use std::time::Duration;
+use wasm_bindgen::JsCast;
+use web_sys::{ReadableStream, ReadableStreamDefaultReader, ReadableStreamReadResult};
 use webcrypto_verifier::ImportedKeys;
 use worker::{
     AbortController, Delay, Env, Fetch, Fetcher, Method, Request, RequestInit, RequestRedirect,
@@ -125,7 +131,7 @@ impl KeyFetch {
         let mut init = RequestInit::new();
         init.with_method(Method::Get)
             .with_redirect(RequestRedirect::Manual);
-        let mut response: Response = match &self.target {
+        let response: Response = match &self.target {
             Target::Url(url) => {
                 let request =
                     Request::new_with_init(url, &init).map_err(|_| FetchError::Network)?;
@@ -153,16 +159,55 @@ impl KeyFetch {
             .ok()
             .flatten()
             .and_then(|v| v.trim().parse::<u64>().ok());
-        if declared.is_some_and(|len| len > self.max_bytes) {
-            discard_body(&response);
-            return Err(FetchError::TooLarge);
-        }
+        // A declared length over the cap is refused before reading; one within it (or none)
+        // is not trusted: the running total is checked chunk by chunk.
+        let mut body = match CappedBody::new(self.max_bytes, declared) {
+            Ok(body) => body,
+            Err(too_large) => {
+                discard_body(&response);
+                return Err(too_large);
+            }
+        };
         let cache_control = response.headers().get("cache-control").ok().flatten();
-        let bytes = response.bytes().await.map_err(|_| FetchError::Network)?;
-        if bytes.len() as u64 > self.max_bytes {
-            return Err(FetchError::TooLarge);
+        match response.body() {
+            ResponseBody::Stream(stream) => read_capped(stream, &mut body).await?,
+            ResponseBody::Body(bytes) => body.append(bytes)?,
+            ResponseBody::Empty => {}
         }
-        Ok((bytes, cache_control))
+        Ok((body.into_bytes(), cache_control))
+    }
+}
+
+/// Reads `stream` into `body` one chunk at a time. A chunk that would take the body past its
+/// cap is neither copied nor kept: the stream is cancelled there (the rest is never read) and
+/// the fetch is `TooLarge`. Anything but a byte chunk is a network error.
+async fn read_capped(stream: &ReadableStream, body: &mut CappedBody) -> Result<(), FetchError> {
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let stop = |error: FetchError| {
+        drop(reader.cancel());
+        error
+    };
+    loop {
+        let step: ReadableStreamReadResult = js_task::settled(reader.read())
+            .await
+            .map_err(|_| FetchError::Network)?
+            .unchecked_into();
+        match step.get_done() {
+            Some(true) => return Ok(()),
+            Some(false) => {}
+            None => return Err(stop(FetchError::Network)),
+        }
+        let chunk: Uint8Array = step
+            .get_value()
+            .dyn_into()
+            .map_err(|_| stop(FetchError::Network))?;
+        let len = usize::try_from(chunk.length()).unwrap_or(usize::MAX);
+        if !body.fits(len) {
+            return Err(stop(FetchError::TooLarge));
+        }
+        // Copied straight from the JS chunk into the space made for it (exactly `len` bytes).
+        body.append_with(len, |space| chunk.copy_to(space))
+            .map_err(stop)?;
     }
 }
 

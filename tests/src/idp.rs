@@ -33,7 +33,20 @@ pub enum JwksMode {
     Slow(Duration),
     /// Accept the connection and close it without answering.
     Down,
+    /// Serve the key set followed by spaces (still valid JSON), `size` bytes in all, with a
+    /// `chunked` body (no `Content-Length`) or a `Content-Length` one. Bytes written are
+    /// counted ([`IdentityProvider::padded_bytes_sent`]), so a test can tell whether the
+    /// reader stopped early.
+    Padded {
+        /// Total body size in bytes (at least the key set's own size).
+        size: usize,
+        /// `Transfer-Encoding: chunked` instead of `Content-Length`.
+        chunked: bool,
+    },
 }
+
+/// The piece size of a [`JwksMode::Padded`] body.
+const PADDED_CHUNK: usize = 16 * 1024;
 
 struct State {
     /// Whether the initial keys exist yet (they are generated in the background).
@@ -50,6 +63,8 @@ struct Shared {
     ready: Condvar,
     hits: AtomicUsize,
     max_age: AtomicU64,
+    /// Body bytes the last padded response managed to write.
+    padded_sent: Arc<AtomicUsize>,
 }
 
 impl Shared {
@@ -96,6 +111,7 @@ impl IdentityProvider {
             ready: Condvar::new(),
             hits: AtomicUsize::new(0),
             max_age: AtomicU64::new(600),
+            padded_sent: Arc::new(AtomicUsize::new(0)),
         });
         let handler_state = Arc::clone(&shared);
         let server = Server::start("idp", Arc::new(move |req| handle(&handler_state, &req)))?;
@@ -121,6 +137,17 @@ impl IdentityProvider {
     /// Blocks until every initial key exists (the RSA key is made in the background).
     pub fn wait_ready(&self) {
         drop(self.shared.lock());
+    }
+
+    /// Body bytes the last [`JwksMode::Padded`] response managed to write (a reader that
+    /// stopped early leaves this short of the size).
+    pub fn padded_bytes_sent(&self) -> usize {
+        self.shared.padded_sent.load(Ordering::SeqCst)
+    }
+
+    /// The current key set as the JWKS endpoint serves it, without counting a hit.
+    pub fn jwks_len(&self) -> usize {
+        jwks_of(&self.shared.lock().keys).to_string().len()
     }
 
     /// The socket address it listens on.
@@ -283,7 +310,46 @@ fn handle(shared: &Shared, req: &Incoming) -> Reply {
             Reply::Bytes(serve_jwks(shared))
         }
         JwksMode::Normal => Reply::Bytes(serve_jwks(shared)),
+        JwksMode::Padded { size, chunked } => serve_padded(shared, size, chunked),
     }
+}
+
+/// The key set and then spaces up to `size` bytes, written piece by piece.
+fn serve_padded(shared: &Shared, size: usize, chunked: bool) -> Reply {
+    let json = jwks_of(&shared.lock().keys).to_string().into_bytes();
+    let sent = Arc::clone(&shared.padded_sent);
+    sent.store(0, Ordering::SeqCst);
+    Reply::Stream(Box::new(move |out| {
+        let json_type = ("Content-Type", "application/json".to_string());
+        let head = if chunked {
+            wire::chunked_head(200, &[json_type])
+        } else {
+            let mut head = wire::response_bytes(200, &[json_type], b"");
+            // `response_bytes` ends with the head; its Content-Length of 0 becomes `size`.
+            head.truncate(head.len() - "Content-Length: 0\r\n\r\n".len());
+            head.extend_from_slice(format!("Content-Length: {size}\r\n\r\n").as_bytes());
+            head
+        };
+        out.write_all(&head)?;
+        let mut offset = 0;
+        while offset < size {
+            let len = PADDED_CHUNK.min(size - offset);
+            let piece: Vec<u8> = (offset..offset + len)
+                .map(|i| json.get(i).copied().unwrap_or(b' '))
+                .collect();
+            if chunked {
+                out.write_all(&wire::chunk(&piece))?;
+            } else {
+                out.write_all(&piece)?;
+            }
+            offset += len;
+            sent.store(offset, Ordering::SeqCst);
+        }
+        if chunked {
+            out.write_all(&wire::chunk(b""))?;
+        }
+        out.flush()
+    }))
 }
 
 fn serve_jwks(shared: &Shared) -> Vec<u8> {
@@ -367,6 +433,15 @@ mod tests {
         assert_eq!(get(idp.addr(), JWKS_PATH, &[]).unwrap().status, 200);
         assert!(started.elapsed() >= Duration::from_millis(300));
         assert_eq!(idp.hits(), 4);
+        for chunked in [true, false] {
+            let size = idp.jwks_len() + 40_000;
+            idp.set_mode(JwksMode::Padded { size, chunked });
+            let r = get(idp.addr(), JWKS_PATH, &[]).unwrap();
+            assert_eq!(r.header("content-length").is_none(), chunked);
+            assert_eq!(r.body.len(), size);
+            assert_eq!(r.json(), idp.jwks(), "the padding is JSON whitespace");
+            assert_eq!(idp.padded_bytes_sent(), size);
+        }
     }
 
     #[test]

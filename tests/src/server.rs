@@ -24,7 +24,14 @@ pub(crate) enum Reply {
     Bytes(Vec<u8>),
     /// Close the connection without answering (a dead upstream).
     Hangup,
+    /// Let this function write the whole response (for bodies too large to build first, or
+    /// sent in pieces), then close the connection. Writes time out after 10 s, so a peer that
+    /// stops reading ends it.
+    Stream(WriteResponse),
 }
+
+/// Writes a whole response to the connection.
+pub(crate) type WriteResponse = Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + Send>;
 
 pub(crate) type Handler = dyn Fn(Incoming) -> Reply + Send + Sync;
 
@@ -93,6 +100,11 @@ fn serve(conn: TcpStream, handler: &Handler) {
         };
         match handler(incoming) {
             Reply::Hangup => return,
+            Reply::Stream(write) => {
+                let _ = writer.set_write_timeout(Some(Duration::from_secs(10)));
+                let _ = write(&mut writer);
+                return;
+            }
             Reply::Bytes(bytes) => {
                 // A response to HEAD has no body (RFC 9110 §9.3.2); bytes after the head would
                 // be read as the start of the next response on a kept-alive connection.

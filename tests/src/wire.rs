@@ -149,6 +149,25 @@ pub(crate) fn response_bytes(status: u16, headers: &[(&str, String)], body: &[u8
     out
 }
 
+/// Serializes a response head announcing a `chunked` body (no `Content-Length`).
+pub(crate) fn chunked_head(status: u16, headers: &[(&str, String)]) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 {status} {}\r\n", reason(status));
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str("Transfer-Encoding: chunked\r\n\r\n");
+    out.into_bytes()
+}
+
+/// One chunk of a `chunked` body; an empty `data` is the last chunk, which ends the body.
+pub(crate) fn chunk(data: &[u8]) -> Vec<u8> {
+    let mut out = format!("{:x}\r\n", data.len()).into_bytes();
+    out.extend_from_slice(data);
+    // After the last chunk, the CRLF ends the (empty) trailer section.
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
@@ -174,6 +193,20 @@ mod tests {
         let mut rest = String::new();
         r.read_to_string(&mut rest).unwrap();
         assert_eq!(rest, "NEXT");
+    }
+
+    #[test]
+    fn chunked_responses_read_back() {
+        let mut raw = chunked_head(200, &[("X-A", "b".to_string())]);
+        for data in [&b"Wiki"[..], b"pedia", b""] {
+            raw.extend_from_slice(&chunk(data));
+        }
+        let mut r = Cursor::new(&raw[..]);
+        let head = read_head(&mut r).unwrap().unwrap();
+        assert_eq!(head.header("content-length"), None);
+        assert_eq!(head.header("x-a"), Some("b"));
+        assert_eq!(read_body(&mut r, &head, false).unwrap(), b"Wikipedia");
+        assert_eq!(r.position() as usize, raw.len());
     }
 
     #[test]

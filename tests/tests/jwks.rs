@@ -214,3 +214,79 @@ fn concurrent_first_requests_share_one_fetch() {
     );
     assert_eq!(h.idp.hits(), 1, "one fetch for all concurrent callers");
 }
+
+/// The size cap holds while the body is read, with or without `Content-Length`: a chunked
+/// key set far over `JWKS_MAX_BYTES` is given up after the cap (most of it is never read),
+/// one byte over is refused either way, and one exactly at the cap is used.
+#[test]
+fn the_jwks_size_cap_holds_while_the_body_is_read() {
+    const CAP: usize = 4096;
+    const HUGE: usize = 32 * 1024 * 1024;
+    let h = Harness::start_with(|c, idp| {
+        idp.set_mode(JwksMode::Padded {
+            size: HUGE,
+            chunked: true,
+        });
+        c.auth_var("JWKS_MAX_BYTES", CAP.to_string())
+    });
+    assert!(h.idp.jwks_len() < CAP, "the real key set fits the cap");
+    let token = h.token("user", &["user"]);
+
+    // Far over the cap, chunked: refused, and the Worker stopped reading (it would otherwise
+    // have taken all 32 MiB; what was written is at most what the sockets buffer).
+    let r = h.get("/hello").bearer(&token).send();
+    h.assert_status(&r, 503);
+    assert_eq!(r.json()["error"], "jwks_unavailable");
+    h.assert_not_forwarded(&r);
+    assert_eq!(h.idp.hits(), 1);
+    sleep(Duration::from_millis(500));
+    let sent = h.idp.padded_bytes_sent();
+    assert!(
+        sent < HUGE / 2,
+        "the IdP wrote {sent} of {HUGE} bytes: the body was read past the cap"
+    );
+    assert!(
+        h.stack.log().contains("error=too_large"),
+        "{}",
+        h.log_tail()
+    );
+
+    // One byte over the cap, with and without Content-Length: refused.
+    for chunked in [true, false] {
+        h.idp.set_mode(JwksMode::Padded {
+            size: CAP + 1,
+            chunked,
+        });
+        let r = answer_after_next_fetch(&h, &token);
+        assert_eq!(r.status, 503, "chunked {chunked}: {}", r.text());
+        assert_eq!(r.json()["error"], "jwks_unavailable");
+        h.assert_not_forwarded(&r);
+    }
+
+    // Exactly at the cap, chunked: the largest key set allowed is used.
+    h.idp.set_mode(JwksMode::Padded {
+        size: CAP,
+        chunked: true,
+    });
+    let r = answer_after_next_fetch(&h, &token);
+    h.assert_status(&r, 200);
+    assert_eq!(h.seen_once(&r).header("x-user-id"), Some("user"));
+}
+
+/// Sends the token until the Worker fetches the JWKS again (it backs off after a failure) and
+/// returns the answer to the request that waited for that fetch; the requests before it get
+/// the uniform 503 and reach nothing.
+fn answer_after_next_fetch(h: &Harness, token: &str) -> e2e::Response {
+    let before = h.idp.hits();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = h.get("/hello").bearer(token).send();
+        if h.idp.hits() > before {
+            return r;
+        }
+        assert_eq!(r.status, 503, "while backing off: {}", r.text());
+        h.assert_not_forwarded(&r);
+        assert!(Instant::now() < deadline, "the Worker never fetched again");
+        sleep(Duration::from_millis(250));
+    }
+}

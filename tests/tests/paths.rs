@@ -3,7 +3,7 @@
 //! gets through.
 
 use e2e::{check_all, Harness, Response};
-use handoff::{sign_context, ContextKey, Identity};
+use handoff::{sign_context, ContextKey, Identity, RequestBinding, RequestUrl};
 use std::sync::OnceLock;
 
 fn user(h: &Harness) -> String {
@@ -207,7 +207,14 @@ fn authz_only() -> &'static Harness {
 
 const AUTHZ_SECRET: &str = "0123456789abcdef0123456789abcdef-paths";
 
-fn signed_context(sub: &str, roles: &[&str]) -> String {
+/// A context signed as the auth Worker would have, bound to `method target` and `request_id`
+/// exactly as the authz Worker receives them (send it with that `x-request-id`).
+fn signed_context(
+    sub: &str,
+    roles: &[&str],
+    (method, target): (&str, &str),
+    request_id: &str,
+) -> String {
     let now = i64::try_from(e2e::idp::now()).unwrap();
     let identity = Identity {
         sub: sub.into(),
@@ -217,7 +224,20 @@ fn signed_context(sub: &str, roles: &[&str]) -> String {
         exp: now + 600,
         issuer: "https://idp.test".into(),
     };
-    sign_context(&identity, &ContextKey::new(AUTHZ_SECRET).unwrap(), now)
+    let url = format!("http://authz.test{target}");
+    let url = RequestUrl::split(&url).unwrap();
+    let binding = RequestBinding::new(method, &url, request_id);
+    sign_context(
+        &identity,
+        &ContextKey::new(AUTHZ_SECRET).unwrap(),
+        &binding,
+        now,
+    )
+}
+
+/// A fresh request id for a context (letters, digits and `-`: the Workers keep it as given).
+fn request_id() -> String {
+    format!("e2e-paths-{}", e2e::keys::random_hex(8))
 }
 
 /// Whether the local runtime refused the request before any Worker ran. Observed with workerd
@@ -290,10 +310,12 @@ fn trace_and_track_are_405_before_any_token_is_verified() {
 #[test]
 fn the_authz_worker_refuses_trace_and_track_itself() {
     let h = authz_only();
-    let context = signed_context("admin", &["admin"]);
     check_all(&NEVER_FORWARDED, |&method| {
+        let id = request_id();
+        let context = signed_context("admin", &["admin"], (method, "/admin/x"), &id);
         let r = h
             .request(method, "/admin/x")
+            .header("X-Request-Id", &id)
             .header("X-Auth-Context", &context)
             .send();
         check_never_forwarded(h, &r, method != "TRACE")
@@ -337,10 +359,12 @@ fn standard_methods_in_any_case_reach_the_origin_upper_case() {
 #[test]
 fn the_authz_worker_forwards_the_normalized_method_itself() {
     let h = authz_only();
-    let context = signed_context("user", &["user"]);
     check_all(&["PATCH", "patch", "pAtCh"], |&method| {
+        let id = request_id();
+        let context = signed_context("user", &["user"], (method, "/hello"), &id);
         let r = h
             .request(method, "/hello")
+            .header("X-Request-Id", &id)
             .header("X-Auth-Context", &context)
             .send();
         check_forwarded_upper_case(h, &r, "PATCH")
@@ -400,10 +424,12 @@ fn ascii_lookalike_paths_are_400_and_never_forwarded() {
 #[test]
 fn the_authz_worker_refuses_ascii_lookalikes_itself() {
     let h = authz_only();
-    let context = signed_context("user", &["user"]);
     check_all(&LOOKALIKES, |&target| {
+        let id = request_id();
+        let context = signed_context("user", &["user"], ("GET", target), &id);
         let r = h
             .request("GET", target)
+            .header("X-Request-Id", &id)
             .header("X-Auth-Context", &context)
             .send();
         check_lookalike_refused(h, &r)

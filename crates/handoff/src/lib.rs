@@ -25,7 +25,10 @@ pub use credential::{
     RequestCredentials, ACCESS_COOKIE_NAME, DEFAULT_MAX_TOKEN_BYTES,
 };
 pub use error::HandoffError;
-pub use headers::{is_client_identity_header, is_header_name, CONTEXT_HEADER};
+pub use headers::{
+    is_client_identity_header, is_header_name, override_headers, same_header_name, stripped_kind,
+    HeaderPolicy, Hop, StrippedKind, ACCESS_EMAIL_HEADER, CONTEXT_HEADER, REQUEST_ID_HEADER,
+};
 pub use identity::{
     identity_headers, is_header_safe, Identity, USER_EMAIL_HEADER, USER_ID_HEADER,
     USER_ROLES_HEADER, USER_SCOPES_HEADER,

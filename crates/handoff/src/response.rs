@@ -224,7 +224,7 @@ pub fn error_response(rejection: &Rejection, realm: &str, request_id: &str) -> E
     let mut headers = vec![
         ("content-type", "application/json".to_owned()),
         ("cache-control", "no-store".to_owned()),
-        ("x-request-id", printable(request_id)),
+        (crate::REQUEST_ID_HEADER, printable(request_id)),
     ];
     if let Some(challenge) = challenge {
         headers.push(("www-authenticate", challenge));

@@ -4,14 +4,14 @@
 
 use crate::isolate::Isolate;
 use handoff::{
-    identity_headers, is_client_identity_header, sign_context, Identity, Rejection, RequestBinding,
-    RequestUrl, CONTEXT_HEADER,
+    identity_headers, sign_context, HeaderPolicy, Identity, Rejection, RequestBinding, RequestUrl,
+    CONTEXT_HEADER, REQUEST_ID_HEADER,
 };
 use rule_table::Method;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Request, RequestInit, RequestRedirect, Response, ResponseInit};
 use worker::Env;
-use worker_glue::{strip_headers, REQUEST_ID_HEADER};
+use worker_glue::{header, strip_headers};
 
 /// Sends the request on to `AUTHZ` with `method` (upper-case for the RFC 9110 methods, so the
 /// decision never rests on what the runtime does with `patch`); the authz Worker's answer comes
@@ -59,9 +59,13 @@ fn forwarded_request(
     let forwarded =
         Request::new_with_request_and_init(req, &init).map_err(|_| Rejection::BadRequest)?;
     let headers = forwarded.headers();
+    // Access's own e-mail header may pass only when Access is the configured source.
+    let access_email = config
+        .access_team_domain()
+        .and(identity.and_then(|id| id.email.as_deref()));
+    let policy = HeaderPolicy::to_authz(config.extra_stripped_headers(), access_email);
     strip_headers(&headers, |name| {
-        is_client_identity_header(name, config.extra_stripped_headers())
-            || name == REQUEST_ID_HEADER
+        policy.strips(name, || header(&headers, name))
     })
     .map_err(|_| Rejection::BadRequest)?;
     let set = |name: &str, value: &str| headers.set(name, value).map_err(|_| Rejection::BadRequest);

@@ -3,10 +3,10 @@
 //! make the origin act on another path, method or identity.
 
 use crate::isolate::Isolate;
-use handoff::{identity_headers, is_client_identity_header, Identity, Rejection, RequestUrl};
-use rule_table::{Method, NormalizedPath, OVERRIDE_HEADERS};
+use handoff::{identity_headers, HeaderPolicy, Identity, Rejection, RequestUrl};
+use rule_table::{Method, NormalizedPath};
 use web_sys::{Request, RequestInit, RequestRedirect, Response};
-use worker_glue::strip_headers;
+use worker_glue::{header, strip_headers};
 
 /// What the rules decided on, and so exactly what goes to the origin.
 pub(crate) struct Target<'a> {
@@ -36,10 +36,14 @@ pub(crate) async fn to_origin(
     let forwarded =
         Request::new_with_str_and_init(&target_url, &init).map_err(|_| Rejection::BadRequest)?;
     // Identity headers are re-set below from the verified context (this also drops the context
-    // itself); `host` follows the target URL.
+    // itself), override headers and `EXTRA_STRIPPED_HEADERS` go, `host` follows the target URL.
     let headers = forwarded.headers();
+    let policy = HeaderPolicy::to_origin(
+        isolate.config.extra_stripped_headers(),
+        identity.and_then(|id| id.email.as_deref()),
+    );
     strip_headers(&headers, |name| {
-        is_client_identity_header(name, &[]) || OVERRIDE_HEADERS.contains(&name) || name == "host"
+        policy.strips(name, || header(&headers, name))
     })
     .map_err(|_| Rejection::BadRequest)?;
     if let Some(identity) = identity {

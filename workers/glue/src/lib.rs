@@ -20,7 +20,7 @@ use web_sys::{Headers, Request, Response, ResponseInit};
 use worker::{console_log, Env};
 
 /// The header that carries the request id from the auth Worker to the authz Worker and origin.
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
+pub use handoff::REQUEST_ID_HEADER;
 
 /// What a handler answers: a response, or a JS error the runtime turns into a 500.
 pub type Answer = Result<Response, JsValue>;

@@ -230,7 +230,7 @@ impl AuthConfig {
     pub fn token_cache_entries(&self) -> usize {
         self.token_cache_entries
     }
-    /// Extra header names to strip (lowercase).
+    /// Extra header names to strip (lowercase; matched folded, see [`crate::HeaderPolicy`]).
     pub fn extra_stripped_headers(&self) -> &[String] {
         &self.extra_stripped_headers
     }
@@ -251,6 +251,7 @@ pub struct AuthzConfig {
     origin: Option<OriginUrl>,
     realm: String,
     context_max_age_seconds: i64,
+    extra_stripped_headers: Vec<String>,
 }
 
 impl AuthzConfig {
@@ -273,6 +274,7 @@ impl AuthzConfig {
             realm: realm(&env)?,
             context_max_age_seconds: i64::try_from(max_age)
                 .unwrap_or(DEFAULT_CONTEXT_MAX_AGE_SECONDS),
+            extra_stripped_headers: stripped_headers(&env)?,
         })
     }
 
@@ -291,6 +293,11 @@ impl AuthzConfig {
     /// Freshness window for the identity context.
     pub fn context_max_age_seconds(&self) -> i64 {
         self.context_max_age_seconds
+    }
+    /// Extra header names never forwarded to the origin (`EXTRA_STRIPPED_HEADERS`, parsed as
+    /// the auth Worker's: lowercase, matched folded).
+    pub fn extra_stripped_headers(&self) -> &[String] {
+        &self.extra_stripped_headers
     }
 }
 

@@ -281,12 +281,14 @@ fn authz_config_defaults_and_values() {
     assert_eq!(c.origin(), None);
     assert_eq!(c.realm(), "edge-auth");
     assert_eq!(c.context_max_age_seconds(), 60);
+    assert!(c.extra_stripped_headers().is_empty());
 
     let c = AuthzConfig::from_env(env(&[
         ("CONTEXT_SECRET", SECRET),
         ("ORIGIN_URL", "https://api.internal.example"),
         ("REALM", "orders"),
         ("CONTEXT_MAX_AGE_SECONDS", "10"),
+        ("EXTRA_STRIPPED_HEADERS", "X-Tenant-ID, x_internal"),
     ]))
     .unwrap();
     assert_eq!(
@@ -295,6 +297,7 @@ fn authz_config_defaults_and_values() {
     );
     assert_eq!(c.realm(), "orders");
     assert_eq!(c.context_max_age_seconds(), 10);
+    assert_eq!(c.extra_stripped_headers(), ["x-tenant-id", "x_internal"]);
 }
 
 #[test]
@@ -321,6 +324,13 @@ fn authz_config_errors_name_the_variable() {
             "CONTEXT_MAX_AGE_SECONDS",
         ),
         (vec![("CONTEXT_SECRET", SECRET), ("REALM", "a\"b")], "REALM"),
+        (
+            vec![
+                ("CONTEXT_SECRET", SECRET),
+                ("EXTRA_STRIPPED_HEADERS", "X-Ok, X Bad"),
+            ],
+            "EXTRA_STRIPPED_HEADERS",
+        ),
     ] {
         let e = AuthzConfig::from_env(env(&pairs)).unwrap_err();
         assert_eq!(e.var(), var, "{pairs:?}");

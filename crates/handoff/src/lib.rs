@@ -30,8 +30,8 @@ pub use headers::{
     HeaderPolicy, Hop, StrippedKind, ACCESS_EMAIL_HEADER, CONTEXT_HEADER, REQUEST_ID_HEADER,
 };
 pub use identity::{
-    identity_headers, is_header_safe, Identity, USER_EMAIL_HEADER, USER_ID_HEADER,
-    USER_ROLES_HEADER, USER_SCOPES_HEADER,
+    identity_headers, is_header_safe, ClaimedIdentity, EmailPolicy, EmailWithheld, Identity,
+    USER_EMAIL_HEADER, USER_ID_HEADER, USER_ROLES_HEADER, USER_SCOPES_HEADER,
 };
 pub use log::{request_id, LogLine, LogLineBuilder, Outcome, WorkerName};
 pub use request_url::RequestUrl;

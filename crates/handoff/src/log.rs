@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::JwsAlg;
+use crate::{EmailWithheld, JwsAlg};
 
 /// Longest `cf-ray` accepted as a request id.
 const MAX_RAY_LEN: usize = 64;
@@ -80,6 +80,9 @@ pub struct LogLine {
     /// The token was verified earlier in this isolate (no signature check this time).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     cached: bool,
+    /// Why the token's e-mail address was not forwarded (an [`EmailWithheld`] code).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_withheld: Option<&'static str>,
     status: u16,
 }
 
@@ -99,6 +102,7 @@ impl LogLine {
             rule: None,
             verify_us: None,
             cached: false,
+            email_withheld: None,
             status: 200,
         })
     }
@@ -163,6 +167,11 @@ impl LogLineBuilder {
     /// The token was taken from the isolate's cache of verified tokens.
     pub fn cached(mut self) -> Self {
         self.0.cached = true;
+        self
+    }
+    /// The token's e-mail address was not forwarded, for this reason.
+    pub fn email_withheld(mut self, reason: EmailWithheld) -> Self {
+        self.0.email_withheld = Some(reason.code());
         self
     }
     /// HTTP status returned.

@@ -34,6 +34,27 @@ fn a_cached_token_is_marked() {
 }
 
 #[test]
+fn a_withheld_email_is_recorded_with_its_reason() {
+    for (reason, code) in [
+        (EmailWithheld::Unverified, "email_unverified"),
+        (EmailWithheld::VerificationMissing, "email_verified_missing"),
+    ] {
+        let line = LogLine::builder(WorkerName::Auth, "r3")
+            .method("GET")
+            .path("/")
+            .subject("alice")
+            .email_withheld(reason)
+            .build();
+        assert_eq!(
+            line.to_json(),
+            format!(
+                r#"{{"request_id":"r3","worker":"auth","method":"GET","path":"/","outcome":"allowed","reason":"ok","sub":"alice","email_withheld":"{code}","status":200}}"#
+            )
+        );
+    }
+}
+
+#[test]
 fn minimal_line_omits_optional_fields() {
     let line = LogLine::builder(WorkerName::Authz, "r1")
         .method("POST")

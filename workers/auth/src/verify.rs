@@ -7,7 +7,8 @@
 use crate::isolate::Isolate;
 use crate::keys::{KeyFetch, KeySet, WorkerEnvironment};
 use handoff::{
-    extract_credential, Identity, JwsAlg, LogLineBuilder, Rejection, RequestCredentials,
+    extract_credential, EmailWithheld, Identity, JwsAlg, LogLineBuilder, Rejection,
+    RequestCredentials,
 };
 use jose_jwt::UnverifiedToken;
 use jwks_cache::{CacheError, TokenDigest};
@@ -35,6 +36,7 @@ pub(crate) struct Failure {
 #[derive(Clone)]
 pub(crate) struct CachedToken {
     identity: Identity,
+    email_withheld: Option<EmailWithheld>,
     kid: Option<String>,
     alg: JwsAlg,
 }
@@ -47,6 +49,7 @@ struct TokenFacts {
     sub: Option<String>,
     verify_us: Option<u64>,
     cached: bool,
+    email_withheld: Option<EmailWithheld>,
 }
 
 impl TokenFacts {
@@ -65,6 +68,9 @@ impl TokenFacts {
         }
         if self.cached {
             log = log.cached();
+        }
+        if let Some(reason) = self.email_withheld {
+            log = log.email_withheld(reason);
         }
         log
     }
@@ -137,6 +143,7 @@ pub(crate) async fn authenticate(
         // Only while the set it was verified with is still the one in use; else verify again.
         if hit.verified_with(&keys) {
             facts.sub = Some(hit.value.identity.sub.clone());
+            facts.email_withheld = hit.value.email_withheld;
             facts.cached = true;
             return Ok(Verified {
                 identity: Some(hit.value.identity),
@@ -163,11 +170,18 @@ pub(crate) async fn authenticate(
     let verified = checked
         .validate_claims(&isolate.options, now_s)
         .map_err(|e| fail(&facts, Rejection::from(&e), e.code()))?;
-    let identity = Identity::from_claims(verified.claims(), isolate.config.roles_claim())
-        .map_err(|e| fail(&facts, Rejection::from(&e), e.code()))?;
+    let claimed = Identity::from_claims(
+        verified.claims(),
+        isolate.config.roles_claim(),
+        isolate.config.email_policy(),
+    )
+    .map_err(|e| fail(&facts, Rejection::from(&e), e.code()))?;
+    let identity = claimed.identity;
+    facts.email_withheld = claimed.email_withheld;
     if let Some(digest) = digest {
         let remembered = CachedToken {
             identity: identity.clone(),
+            email_withheld: claimed.email_withheld,
             kid: facts.kid.clone(),
             alg,
         };

@@ -13,7 +13,10 @@ pub use jose_jwt::Algorithm as JwsAlg;
 pub use origin::{join_origin, OriginUrl};
 pub use parse::ConfigError;
 
-use crate::{ContextKey, ExtractionMode, DEFAULT_CONTEXT_MAX_AGE_SECONDS, DEFAULT_MAX_TOKEN_BYTES};
+use crate::{
+    ContextKey, EmailPolicy, ExtractionMode, DEFAULT_CONTEXT_MAX_AGE_SECONDS,
+    DEFAULT_MAX_TOKEN_BYTES,
+};
 use parse::{check_word, jwks_url, show, split_list, Env};
 
 /// Allowed algorithms when `ALLOWED_ALGS` is not set.
@@ -50,6 +53,7 @@ pub struct AuthConfig {
     required_typ: Option<String>,
     clock_skew_seconds: u64,
     roles_claim: String,
+    email_policy: EmailPolicy,
     access_team_domain: Option<String>,
     extraction_mode: ExtractionMode,
     jwks_timeout_ms: u64,
@@ -136,6 +140,12 @@ impl AuthConfig {
             .optional("ROLES_CLAIM")
             .unwrap_or_else(|| "roles".to_owned());
         check_word("ROLES_CLAIM", &roles_claim)?;
+        // Off by default: Cloudflare Access tokens carry no `email_verified` at all.
+        let email_policy = if env.bool_or("REQUIRE_EMAIL_VERIFIED", false)? {
+            EmailPolicy::RequireVerified
+        } else {
+            EmailPolicy::UnlessUnverified
+        };
 
         let clock_skew_seconds = env.u64_in(
             "CLOCK_SKEW_SECONDS",
@@ -157,6 +167,7 @@ impl AuthConfig {
             required_typ,
             clock_skew_seconds,
             roles_claim,
+            email_policy,
             extraction_mode: ExtractionMode {
                 cloudflare_access: team.is_some(),
                 max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
@@ -201,6 +212,10 @@ impl AuthConfig {
     /// Claim holding the roles.
     pub fn roles_claim(&self) -> &str {
         &self.roles_claim
+    }
+    /// When the token's e-mail address is forwarded (`REQUIRE_EMAIL_VERIFIED`).
+    pub fn email_policy(&self) -> EmailPolicy {
+        self.email_policy
     }
     /// The Access team host (for example `myteam.cloudflareaccess.com`).
     pub fn access_team_domain(&self) -> Option<&str> {

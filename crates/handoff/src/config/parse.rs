@@ -105,6 +105,27 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
     }
 
+    /// `true` or `false` (any letter case), or `default` when unset.
+    pub(crate) fn bool_or(&self, var: &'static str, default: bool) -> Result<bool, ConfigError> {
+        let Some(raw) = self.optional(var) else {
+            return Ok(default);
+        };
+        if raw.eq_ignore_ascii_case("true") {
+            Ok(true)
+        } else if raw.eq_ignore_ascii_case("false") {
+            Ok(false)
+        } else {
+            Err(ConfigError::new(
+                var,
+                format!(
+                    "{} is not true or false; set it to one of them or remove it to use the \
+                     default ({default})",
+                    show(&raw)
+                ),
+            ))
+        }
+    }
+
     /// A comma-separated list (items trimmed, empty items dropped).
     pub(crate) fn list(&self, var: &'static str) -> Option<Vec<String>> {
         self.optional(var).map(|raw| split_list(&raw))

@@ -70,6 +70,7 @@ fn minimal_config_gets_documented_defaults() {
     assert_eq!(c.jwks_max_bytes(), 262_144);
     assert!(c.extra_stripped_headers().is_empty());
     assert_eq!(c.realm(), "edge-auth");
+    assert_eq!(c.email_policy(), EmailPolicy::UnlessUnverified);
 }
 
 #[test]
@@ -88,6 +89,7 @@ fn every_variable_is_read() {
         ("JWKS_MAX_BYTES", "1024"),
         ("EXTRA_STRIPPED_HEADERS", "X-Tenant-ID, x-internal"),
         ("REALM", "orders api"),
+        ("REQUIRE_EMAIL_VERIFIED", "true"),
     ])
     .unwrap();
     assert_eq!(c.issuers(), ["https://a.example", "https://b.example"]);
@@ -103,6 +105,29 @@ fn every_variable_is_read() {
     assert_eq!(c.jwks_max_bytes(), 1024);
     assert_eq!(c.extra_stripped_headers(), ["x-tenant-id", "x-internal"]);
     assert_eq!(c.realm(), "orders api");
+    assert_eq!(c.email_policy(), EmailPolicy::RequireVerified);
+}
+
+#[test]
+fn require_email_verified_is_true_or_false() {
+    for (raw, policy) in [
+        ("true", EmailPolicy::RequireVerified),
+        ("TRUE", EmailPolicy::RequireVerified),
+        (" True ", EmailPolicy::RequireVerified),
+        ("false", EmailPolicy::UnlessUnverified),
+        ("False", EmailPolicy::UnlessUnverified),
+        ("", EmailPolicy::UnlessUnverified),
+    ] {
+        let c = auth_with(&[("REQUIRE_EMAIL_VERIFIED", raw)]).unwrap();
+        assert_eq!(c.email_policy(), policy, "{raw:?}");
+    }
+    for raw in ["yes", "1", "0", "on", "truee", "t"] {
+        let (var, problem) = err_var(auth_with(&[("REQUIRE_EMAIL_VERIFIED", raw)]));
+        assert_eq!(var, "REQUIRE_EMAIL_VERIFIED");
+        assert!(problem.contains("not true or false"), "{raw}: {problem}");
+        assert!(problem.contains("default (false)"), "{raw}: {problem}");
+        assert!(problem.contains(raw), "names the bad value: {problem}");
+    }
 }
 
 #[test]

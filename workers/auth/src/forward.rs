@@ -13,6 +13,16 @@ use web_sys::{Request, RequestInit, RequestRedirect, Response, ResponseInit};
 use worker::Env;
 use worker_glue::{header, strip_headers};
 
+/// Why the request was not passed on: the answer, and the log line's reason code.
+pub(crate) struct NotForwarded {
+    pub(crate) rejection: Rejection,
+    pub(crate) reason: &'static str,
+}
+
+fn not_forwarded(rejection: Rejection, reason: &'static str) -> NotForwarded {
+    NotForwarded { rejection, reason }
+}
+
 /// Sends the request on to `AUTHZ` with `method` (upper-case for the RFC 9110 methods, so the
 /// decision never rests on what the runtime does with `patch`); the authz Worker's answer comes
 /// back with our request id.
@@ -23,7 +33,7 @@ pub(crate) async fn to_authz(
     isolate: &Isolate,
     identity: Option<&Identity>,
     request_id: &str,
-) -> Result<Response, Rejection> {
+) -> Result<Response, NotForwarded> {
     let forwarded = forwarded_request(req, method, isolate, identity, request_id)?;
     let Some(authz) = worker_glue::service(env, "AUTHZ") else {
         worker_glue::log_event(
@@ -32,14 +42,20 @@ pub(crate) async fn to_authz(
             "server_misconfigured",
             "the AUTHZ service binding is missing: add [[services]] binding = \"AUTHZ\" to wrangler.auth.toml",
         );
-        return Err(Rejection::Misconfigured);
+        return Err(not_forwarded(
+            Rejection::Misconfigured,
+            "server_misconfigured",
+        ));
+    };
+    let unreachable = |code, e: JsValue| {
+        let rejection = worker_glue::upstream_failed(request_id, code, &e);
+        not_forwarded(rejection, "authz_unreachable")
     };
     let response = authz
         .send(&forwarded)
         .await
-        .map_err(|e| worker_glue::upstream_failed(request_id, "authz_fetch_failed", &e))?;
-    with_request_id(response, request_id)
-        .map_err(|e| worker_glue::upstream_failed(request_id, "response_copy_failed", &e))
+        .map_err(|e| unreachable("authz_fetch_failed", e))?;
+    with_request_id(response, request_id).map_err(|e| unreachable("response_copy_failed", e))
 }
 
 /// A copy of the client's request (made by the runtime: URL, headers, body stream) with the
@@ -50,15 +66,16 @@ fn forwarded_request(
     isolate: &Isolate,
     identity: Option<&Identity>,
     request_id: &str,
-) -> Result<Request, Rejection> {
+) -> Result<Request, NotForwarded> {
     let config = &isolate.config;
     let init = RequestInit::new();
     init.set_method(method.as_str());
     // A redirect from behind the authz Worker goes back to the client, never followed here.
     init.set_redirect(RequestRedirect::Manual);
-    let forwarded =
-        Request::new_with_request_and_init(req, &init).map_err(|_| Rejection::BadRequest)?;
+    let forwarded = Request::new_with_request_and_init(req, &init)
+        .map_err(|_| not_forwarded(Rejection::BadRequest, "request_copy_failed"))?;
     let headers = forwarded.headers();
+    let header_edit_failed = |_| not_forwarded(Rejection::BadRequest, "header_edit_failed");
     // Access's own e-mail header may pass only when Access is the configured source.
     let access_email = config
         .access_team_domain()
@@ -67,17 +84,21 @@ fn forwarded_request(
     strip_headers(&headers, |name| {
         policy.strips(name, || header(&headers, name))
     })
-    .map_err(|_| Rejection::BadRequest)?;
-    let set = |name: &str, value: &str| headers.set(name, value).map_err(|_| Rejection::BadRequest);
+    .map_err(header_edit_failed)?;
+    let set = |name: &str, value: &str| headers.set(name, value).map_err(header_edit_failed);
     set(REQUEST_ID_HEADER, request_id)?;
     if let Some(identity) = identity {
-        for (name, value) in identity_headers(identity).map_err(|e| Rejection::from(&e))? {
+        // A `sub` or e-mail that cannot go in a header as it is: refused, never rewritten.
+        let identity_headers =
+            identity_headers(identity).map_err(|e| not_forwarded(Rejection::from(&e), e.code()))?;
+        for (name, value) in identity_headers {
             set(name, &value)?;
         }
         // Bound to the request the authz Worker will receive: the copy's own method and URL
         // (the same as the client's) and the request id set on it above.
         let (method, url) = (forwarded.method(), forwarded.url());
-        let url = RequestUrl::split(&url).ok_or(Rejection::BadRequest)?;
+        let url = RequestUrl::split(&url)
+            .ok_or_else(|| not_forwarded(Rejection::BadRequest, "bad_url"))?;
         let binding = RequestBinding::new(&method, &url, request_id);
         set(
             CONTEXT_HEADER,

@@ -94,6 +94,12 @@ async fn handle(req: Request, env: Env) -> Answer {
             );
             Ok(response)
         }
-        Err(rejection) => reject(rejection, "authz_unreachable", realm, &request_id, log),
+        Err(not_forwarded) => reject(
+            not_forwarded.rejection,
+            not_forwarded.reason,
+            realm,
+            &request_id,
+            log,
+        ),
     }
 }

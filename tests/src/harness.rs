@@ -5,7 +5,9 @@ use crate::http::{Request, Response};
 use crate::idp::IdentityProvider;
 use crate::origin::{EchoOrigin, Seen};
 use crate::stack::{Stack, StackConfig};
+use serde_json::Value;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// An identity provider, an echo origin and both Workers wired to them.
 pub struct Harness {
@@ -166,6 +168,25 @@ impl Harness {
                 response.text(),
                 self.log_tail()
             );
+        }
+    }
+
+    /// The JSON log line `worker` (`"auth"` or `"authz"`) wrote for this response's request
+    /// (found by its `x-request-id`), waiting up to 5 s for the output to be written; `None` if
+    /// it never is.
+    pub fn log_line(&self, worker: &str, response: &Response) -> Option<Value> {
+        let request_id = response.header("x-request-id")?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let found = self.stack.log().lines().find_map(|line| {
+                let json = line.get(line.find('{')?..)?;
+                let value: Value = serde_json::from_str(json).ok()?;
+                (value["worker"] == worker && value["request_id"] == request_id).then_some(value)
+            });
+            if found.is_some() || Instant::now() > deadline {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 

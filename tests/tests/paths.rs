@@ -145,6 +145,18 @@ fn method_and_url_override_headers_are_stripped() {
         ("X-Method-Override", "DELETE"),
         ("X-Original-URL", "/admin"),
         ("X-Rewrite-URL", "/admin"),
+        ("X-Original-URI", "/admin"),
+        ("X-Original-Method", "DELETE"),
+        ("X-Forwarded-URI", "/admin"),
+        ("X-Forwarded-Path", "/admin"),
+        ("X-Forwarded-Prefix", "/admin"),
+        ("X-Envoy-Original-Path", "/admin"),
+        // Look-alikes a CGI-style origin reads as the names above.
+        ("X_HTTP_Method_Override", "DELETE"),
+        ("X_Original_URL", "/admin"),
+        ("x_original_uri", "/admin"),
+        ("X_Forwarded_Prefix", "/admin"),
+        ("x-envoy_original_path", "/admin"),
     ];
     let mut request = h.get("/hello").bearer(&user(h));
     for (name, value) in overrides {
@@ -159,6 +171,13 @@ fn method_and_url_override_headers_are_stripped() {
     );
     for (name, _) in overrides {
         assert_eq!(seen.header(name), None, "{name} reached the origin");
+    }
+    // Under no other name either.
+    for (name, value) in &seen.headers {
+        assert!(
+            !["DELETE", "/admin"].contains(&value.as_str()),
+            "{name}: {value} reached the origin"
+        );
     }
 }
 

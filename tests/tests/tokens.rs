@@ -371,3 +371,94 @@ fn hex_bytes(hex: &str) -> Vec<u8> {
         })
         .collect()
 }
+
+/// `email_verified` decides whether the e-mail reaches the origin: only the JSON boolean `true`
+/// (or no such claim, by default) lets it through; the auth Worker's log line says why not. The
+/// same holds when the token comes from the isolate's cache of verified tokens.
+#[test]
+fn an_unverified_email_never_reaches_the_origin() {
+    let h = Harness::shared();
+    let cases: Vec<(String, Option<Value>, Option<&str>)> = vec![
+        ("true".into(), Some(json!(true)), None),
+        ("absent".into(), None, None),
+        ("false".into(), Some(json!(false)), Some("email_unverified")),
+        (
+            "string".into(),
+            Some(json!("true")),
+            Some("email_unverified"),
+        ),
+        ("null".into(), Some(Value::Null), Some("email_unverified")),
+        ("number".into(), Some(json!(1)), Some("email_unverified")),
+    ];
+    check_all(&cases, |(name, verified, withheld)| {
+        let email = format!("{name}-{}@example.com", keys::random_id());
+        let mut claims = h.idp.standard_claims("user", &["user"]);
+        claims["email"] = json!(email);
+        if let Some(verified) = verified {
+            claims["email_verified"] = verified.clone();
+        }
+        let token = h.idp.mint(Alg::Es256, claims);
+        // The second request is answered from the cache of verified tokens.
+        for round in ["verified", "cached"] {
+            let r = h.get("/hello").bearer(&token).send();
+            if r.status != 200 {
+                return Err(format!("{round}: status {}: {}", r.status, r.text()));
+            }
+            let seen = h.seen(&r);
+            let [seen] = seen.as_slice() else {
+                return Err(format!("{round}: origin saw {} requests", seen.len()));
+            };
+            let expected = withheld.is_none().then_some(email.as_str());
+            if seen.header("x-user-email") != expected {
+                return Err(format!(
+                    "{round}: X-User-Email {:?}, expected {expected:?}",
+                    seen.header("x-user-email")
+                ));
+            }
+            if withheld.is_some() && seen.headers.iter().any(|(_, v)| v.contains(&email)) {
+                return Err(format!("{round}: the unverified e-mail reached the origin"));
+            }
+            let line = h.log_line("auth", &r).ok_or("no auth log line")?;
+            if line["email_withheld"].as_str() != *withheld {
+                return Err(format!("{round}: log line {line}"));
+            }
+            if line["cached"].as_bool().unwrap_or(false) != (round == "cached") {
+                return Err(format!("{round}: log line {line}"));
+            }
+        }
+        Ok(())
+    });
+}
+
+/// A `sub` or e-mail that cannot go in a header as it is: refused (401 invalid_token), never
+/// rewritten, nothing reaches the origin, and the log line names the reason.
+#[test]
+fn an_identity_unsafe_for_a_header_is_refused_with_its_own_reason() {
+    let h = Harness::shared();
+    let unsafe_values = [
+        "jos\u{e9}",
+        "alice\nX-User-Roles: [\"admin\"]",
+        "alice\r\n",
+        " alice",
+        "tab\tbed",
+        "del\u{7f}",
+        "\u{1f600}",
+    ];
+    let mut cases = Vec::new();
+    for value in unsafe_values {
+        cases.push(("sub", value));
+        cases.push(("email", value));
+    }
+    check_all(&cases, |&(claim, value)| {
+        let mut claims = h.idp.standard_claims("user", &["user"]);
+        claims[claim] = json!(value);
+        let token = h.idp.mint(Alg::Es256, claims);
+        let r = h.get("/hello").bearer(&token).send();
+        h.check_invalid_token(&r)?;
+        let line = h.log_line("auth", &r).ok_or("no auth log line")?;
+        if line["reason"] != "unsafe_identity_value" || line["outcome"] != "invalid_token" {
+            return Err(format!("log line {line}"));
+        }
+        Ok(())
+    });
+}

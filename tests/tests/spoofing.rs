@@ -3,7 +3,9 @@
 //! gateways' identity headers; and in Cloudflare Access mode the Access credentials are honoured.
 
 use e2e::{check_all, Alg, Harness, Response, Seen};
-use handoff::{sign_context, ContextKey, Identity, ACCESS_EMAIL_HEADER};
+use handoff::{
+    sign_context, ContextKey, Identity, RequestBinding, RequestUrl, ACCESS_EMAIL_HEADER,
+};
 use serde_json::json;
 
 /// Every value is unique, so the origin seeing it anywhere, under any name, is a failure.
@@ -275,8 +277,10 @@ fn the_authz_worker_strips_look_alikes_and_its_extra_headers() {
     for (target, identity) in [("/health", None), ("/hello", Some(&user))] {
         let mut request = h.get(target).header("X-Tenant-Name", "kept");
         if let Some(identity) = identity {
-            let key = ContextKey::new(AUTHZ_SECRET).unwrap();
-            request = request.header("X-Auth-Context", &sign_context(identity, &key, now));
+            let id = format!("e2e-spoof-{}", e2e::keys::random_hex(8));
+            request = request
+                .header("X-Request-Id", &id)
+                .header("X-Auth-Context", &context_for(identity, target, &id, now));
         }
         for (name, value) in forged {
             request = request.header(name, value);
@@ -293,11 +297,12 @@ fn the_authz_worker_strips_look_alikes_and_its_extra_headers() {
     }
 
     // Access's e-mail header only when it repeats the e-mail in the signed context.
-    let key = ContextKey::new(AUTHZ_SECRET).unwrap();
     for (value, kept) in [("user@example.com", true), ("admin@example.com", false)] {
+        let id = format!("e2e-spoof-{}", e2e::keys::random_hex(8));
         let r = h
             .get("/hello")
-            .header("X-Auth-Context", &sign_context(&user, &key, now))
+            .header("X-Request-Id", &id)
+            .header("X-Auth-Context", &context_for(&user, "/hello", &id, now))
             .header("Cf-Access-Authenticated-User-Email", value)
             .send();
         h.assert_status(&r, 200);
@@ -306,4 +311,18 @@ fn the_authz_worker_strips_look_alikes_and_its_extra_headers() {
         assert_eq!(seen.header("cf-access-authenticated-user-email"), expected);
         assert_eq!(seen.header("x-user-email"), Some("user@example.com"));
     }
+}
+
+/// A context signed with [`AUTHZ_SECRET`] as the auth Worker would sign it for `GET target`
+/// with request id `id` (send it with that `x-request-id`).
+fn context_for(identity: &Identity, target: &str, id: &str, now: i64) -> String {
+    let url = format!("http://authz.test{target}");
+    let url = RequestUrl::split(&url).unwrap();
+    let binding = RequestBinding::new("GET", &url, id);
+    sign_context(
+        identity,
+        &ContextKey::new(AUTHZ_SECRET).unwrap(),
+        &binding,
+        now,
+    )
 }

@@ -6,12 +6,12 @@ use std::process::Command;
 use std::time::Instant;
 
 /// The pure crates: built for Wasm as well as natively, because the Workers link them.
-const CRATES: [&str; 4] = ["jose-jwt", "rule-table", "jwks-cache", "handoff"];
+const CRATES: [&str; 4] = ["jose-jwt", "rule-table", "jwks-cache", "edge-auth"];
 /// Crates that only make sense in the Workers runtime: linted and tested for wasm32 only.
 const WORKER_PACKAGES: [&str; 5] = [
     "auth-worker",
     "authz-worker",
-    "webcrypto-verifier",
+    "jose-jwt-webcrypto",
     "worker-glue",
     "js-task",
 ];
@@ -57,7 +57,7 @@ pub fn run() -> Result<()> {
             .args([
                 "test",
                 "-p",
-                "webcrypto-verifier",
+                "jose-jwt-webcrypto",
                 "-p",
                 "js-task",
                 "--target",

@@ -63,7 +63,7 @@ fn every_algorithm_verifies_end_to_end() {
 }
 
 #[test]
-fn step_by_step_api_exposes_what_a_webcrypto_verifier_needs() {
+fn step_by_step_api_exposes_what_a_webcrypto_provider_needs() {
     let set = standard_jwks();
     let t = token(Algorithm::Rs256, &good_claims());
     let parsed = UnverifiedToken::parse(&t, &options()).unwrap();

@@ -3,7 +3,7 @@
 //! stream, other headers) passed on unchanged.
 
 use crate::isolate::Isolate;
-use handoff::{
+use edge_auth::{
     identity_headers, sign_context, HeaderPolicy, Identity, Rejection, RequestBinding, RequestUrl,
     CONTEXT_HEADER, REQUEST_ID_HEADER,
 };

@@ -4,7 +4,7 @@
 
 use crate::keys::KeySet;
 use crate::verify::CachedToken;
-use handoff::{AuthConfig, ConfigError};
+use edge_auth::{AuthConfig, ConfigError};
 use jose_jwt::VerificationOptions;
 use jwks_cache::{CachePolicy, JwksCache, VerifiedTokens};
 use std::cell::RefCell;

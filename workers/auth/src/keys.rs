@@ -2,9 +2,10 @@
 //! timeout, no redirects and a size cap that holds while the body is read (it is streamed, never
 //! buffered past the cap). When and whether to fetch is `jwks-cache`'s decision.
 
+use edge_auth::{AuthConfig, JwksSource, JWKS_SERVICE_PATH};
 use futures_util::future::{select, Either, LocalBoxFuture};
-use handoff::{AuthConfig, JwksSource, JWKS_SERVICE_PATH};
 use jose_jwt::JwkSet;
+use jose_jwt_webcrypto::ImportedKeys;
 use js_sys::Uint8Array;
 use jwks_cache::{
     freshness_from_cache_control, CachePolicy, CappedBody, Environment, FetchError, Fetched,
@@ -12,7 +13,6 @@ use jwks_cache::{
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use web_sys::{ReadableStream, ReadableStreamDefaultReader, ReadableStreamReadResult};
-use webcrypto_verifier::ImportedKeys;
 use worker::{
     AbortController, Delay, Env, Fetch, Fetcher, Method, Request, RequestInit, RequestRedirect,
     Response, ResponseBody,

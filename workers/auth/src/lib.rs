@@ -1,7 +1,7 @@
 //! The auth Worker: the only public entry.
 //!
 //! Per request: refuse what no rule could admit (TRACE, TRACK, CONNECT; a path the authz Worker
-//! would refuse before any rule) before looking at a token, take the credential (`handoff`),
+//! would refuse before any rule) before looking at a token, take the credential (`edge-auth`),
 //! verify it (`jose-jwt`, keys from the
 //! per-isolate `jwks-cache`, signature by WebCrypto), strip identity headers the client sent,
 //! add the verified identity and its signed context, and pass the request to the authz Worker
@@ -15,7 +15,7 @@ mod verify;
 
 include!(concat!(env!("OUT_DIR"), "/path_policy.rs"));
 
-use handoff::{LogLine, Outcome, Rejection, RequestUrl, WorkerName};
+use edge_auth::{LogLine, Outcome, Rejection, RequestUrl, WorkerName};
 use rule_table::{normalize_path, Method};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;

@@ -1,20 +1,19 @@
 //! The authentication step: credential → token → key → signature (WebCrypto) → claims →
-//! identity. Each arrow is a `jose-jwt`, `jwks-cache` or `handoff` call; this file only
+//! identity. Each arrow is a `jose-jwt`, `jwks-cache` or `edge-auth` call; this file only
 //! sequences them and records what the log line needs. A token this isolate verified before,
 //! with the key set still in use and before its `exp`, skips from credential to identity
 //! (`jwks_cache::VerifiedTokens`).
 
 use crate::isolate::Isolate;
 use crate::keys::{KeyFetch, KeySet, WorkerEnvironment};
-use handoff::{
-    extract_credential, EmailWithheld, Identity, JwsAlg, LogLineBuilder, Rejection,
-    RequestCredentials,
+use edge_auth::{
+    extract_credential, EmailWithheld, Identity, LogLineBuilder, Rejection, RequestCredentials,
 };
-use jose_jwt::UnverifiedToken;
+use jose_jwt::{Algorithm, UnverifiedToken};
+use jose_jwt_webcrypto::WebCryptoVerifier;
 use jwks_cache::{CacheError, TokenDigest};
 use std::rc::Rc;
 use web_sys::Headers;
-use webcrypto_verifier::WebCryptoVerifier;
 use worker::Env;
 use worker_glue::header;
 
@@ -38,14 +37,14 @@ pub(crate) struct CachedToken {
     identity: Identity,
     email_withheld: Option<EmailWithheld>,
     kid: Option<String>,
-    alg: JwsAlg,
+    alg: Algorithm,
 }
 
 /// What the log line may say about a token: never the token or its signature.
 #[derive(Default, Clone)]
 struct TokenFacts {
     kid: Option<String>,
-    alg: Option<JwsAlg>,
+    alg: Option<Algorithm>,
     sub: Option<String>,
     verify_us: Option<u64>,
     cached: bool,

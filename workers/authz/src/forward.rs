@@ -3,7 +3,7 @@
 //! make the origin act on another path, method or identity.
 
 use crate::isolate::Isolate;
-use handoff::{identity_headers, HeaderPolicy, Identity, Rejection, RequestUrl};
+use edge_auth::{identity_headers, HeaderPolicy, Identity, Rejection, RequestUrl};
 use rule_table::{Method, NormalizedPath};
 use web_sys::{Request, RequestInit, RequestRedirect, Response};
 use worker_glue::{header, strip_headers};
@@ -66,6 +66,6 @@ fn target_url(url: &RequestUrl<'_>, isolate: &Isolate, path: &NormalizedPath) ->
         Some(origin) => origin.target(&path_and_query),
         // The same check as for ORIGIN_URL: refuse rather than forward a path a URL parser
         // would re-encode into one the rules did not match.
-        None => handoff::join_origin(url.origin(), &path_and_query),
+        None => edge_auth::join_origin(url.origin(), &path_and_query),
     }
 }

@@ -1,6 +1,6 @@
 //! Per-isolate state: the configuration and the rule table compiled into this Worker.
 
-use handoff::AuthzConfig;
+use edge_auth::AuthzConfig;
 use rule_table::RuleTable;
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -2,7 +2,7 @@
 //!
 //! Per request: refuse methods the edge never forwards, normalize the path (`rule-table`), trust
 //! identity only from a valid, fresh
-//! `X-Auth-Context` (`handoff`), let the rule table decide (first match, default deny), and
+//! `X-Auth-Context` (`edge-auth`), let the rule table decide (first match, default deny), and
 //! forward allowed requests to the origin with the normalized path. Every decision is made in
 //! the crates; this is glue.
 #![forbid(unsafe_code)]
@@ -10,7 +10,7 @@
 mod forward;
 mod isolate;
 
-use handoff::{
+use edge_auth::{
     verify_context, Identity, LogLine, Outcome, Rejection, RequestBinding, RequestUrl, WorkerName,
     CONTEXT_HEADER,
 };

@@ -1,0 +1,314 @@
+//! The auth Worker's configuration, parsed from its variables and secrets.
+
+use url::Url;
+
+use jose_jwt::Algorithm;
+
+use crate::config::parse::{check_word, jwks_url, show, split_list, Env};
+use crate::config::{
+    context_key, realm, stripped_headers, word_list, ConfigError, MAX_CLOCK_SKEW_SECONDS,
+};
+use crate::{ContextKey, EmailPolicy, ExtractionMode, DEFAULT_MAX_TOKEN_BYTES};
+
+/// Allowed algorithms when `ALLOWED_ALGS` is not set.
+pub const DEFAULT_ALLOWED_ALGS: [Algorithm; 3] =
+    [Algorithm::Es256, Algorithm::EdDsa, Algorithm::Rs256];
+/// Path requested from the `JWKS_SERVICE` binding.
+pub const JWKS_SERVICE_PATH: &str = "/.well-known/jwks.json";
+
+/// Where the auth Worker gets its keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwksSource {
+    /// Fetched over HTTPS (or http to loopback).
+    Url(Url),
+    /// Fetched from [`JWKS_SERVICE_PATH`] on a service binding.
+    Service {
+        /// The binding name in the Worker's `env`.
+        binding: String,
+    },
+}
+
+/// Validated configuration of the auth Worker.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    jwks: JwksSource,
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    allowed_algs: Vec<Algorithm>,
+    required_typ: Option<String>,
+    clock_skew_seconds: u64,
+    roles_claim: String,
+    email_policy: EmailPolicy,
+    access_team_domain: Option<String>,
+    extraction_mode: ExtractionMode,
+    jwks_timeout_ms: u64,
+    jwks_max_stale_seconds: u64,
+    jwks_cooldown_seconds: u64,
+    jwks_max_bytes: u64,
+    token_cache_entries: usize,
+    extra_stripped_headers: Vec<String>,
+    realm: String,
+    context_key: ContextKey,
+}
+
+impl AuthConfig {
+    /// Parse and validate; `get` returns a variable or secret by name.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(get);
+        let team = env
+            .optional("ACCESS_TEAM_DOMAIN")
+            .map(|raw| team_domain(&raw))
+            .transpose()?;
+
+        let jwks = match (
+            env.optional("JWKS_URL"),
+            env.optional("JWKS_SERVICE"),
+            &team,
+        ) {
+            (Some(_), Some(_), _) => {
+                return Err(ConfigError::new(
+                    "JWKS_SERVICE",
+                    "is set together with JWKS_URL; set only one of them",
+                ))
+            }
+            (Some(raw), None, _) => JwksSource::Url(jwks_url("JWKS_URL", &raw)?),
+            (None, Some(binding), _) => JwksSource::Service {
+                binding: binding_name(&binding)?,
+            },
+            (None, None, Some(team)) => JwksSource::Url(jwks_url(
+                "JWKS_URL",
+                &format!("https://{team}/cdn-cgi/access/certs"),
+            )?),
+            (None, None, None) => {
+                return Err(ConfigError::new(
+                    "JWKS_URL",
+                    "is not set; set it to your identity provider's JWKS endpoint \
+                     (https://…/.well-known/jwks.json), or set JWKS_SERVICE or ACCESS_TEAM_DOMAIN",
+                ))
+            }
+        };
+
+        let issuers =
+            match (env.list("ISSUER"), &team) {
+                (Some(list), _) => word_list("ISSUER", list)?,
+                (None, Some(team)) => vec![format!("https://{team}")],
+                (None, None) => return Err(ConfigError::new(
+                    "ISSUER",
+                    "is not set; set it to the exact `iss` of your tokens (comma-separate several)",
+                )),
+            };
+        let audiences = match env.list("AUDIENCE") {
+            Some(list) => word_list("AUDIENCE", list)?,
+            None => {
+                return Err(ConfigError::new(
+                    "AUDIENCE",
+                    "is not set; set it to the `aud` your tokens are issued for \
+                     (for Cloudflare Access: the application's AUD tag)",
+                ))
+            }
+        };
+
+        let mut allowed_algs = match env.optional("ALLOWED_ALGS") {
+            Some(raw) => algs(&raw)?,
+            None => DEFAULT_ALLOWED_ALGS.to_vec(),
+        };
+        // Access signs its tokens with RS256; without it nothing would verify.
+        if team.is_some() && !allowed_algs.contains(&Algorithm::Rs256) {
+            allowed_algs.push(Algorithm::Rs256);
+        }
+
+        let required_typ = env.optional("REQUIRED_TYP");
+        if let Some(typ) = &required_typ {
+            check_word("REQUIRED_TYP", typ)?;
+        }
+        let roles_claim = env
+            .optional("ROLES_CLAIM")
+            .unwrap_or_else(|| "roles".to_owned());
+        check_word("ROLES_CLAIM", &roles_claim)?;
+        // Off by default: Cloudflare Access tokens carry no `email_verified` at all.
+        let email_policy = if env.bool_or("REQUIRE_EMAIL_VERIFIED", false)? {
+            EmailPolicy::RequireVerified
+        } else {
+            EmailPolicy::UnlessUnverified
+        };
+
+        let clock_skew_seconds = env.u64_in(
+            "CLOCK_SKEW_SECONDS",
+            60,
+            0,
+            MAX_CLOCK_SKEW_SECONDS.unsigned_abs(),
+        )?;
+        let jwks_timeout_ms = env.u64_in("JWKS_TIMEOUT_MS", 5000, 100, 30_000)?;
+        let jwks_max_stale_seconds = env.u64_in("JWKS_MAX_STALE_SECONDS", 86_400, 0, 7 * 86_400)?;
+        let jwks_cooldown_seconds = env.u64_in("JWKS_COOLDOWN_SECONDS", 30, 1, 3600)?;
+        let jwks_max_bytes = env.u64_in("JWKS_MAX_BYTES", 256 * 1024, 1024, 4 * 1024 * 1024)?;
+        let token_cache_entries = env.u64_in("TOKEN_CACHE_ENTRIES", 1024, 0, 65_536)?;
+
+        Ok(Self {
+            jwks,
+            issuers,
+            audiences,
+            allowed_algs,
+            required_typ,
+            clock_skew_seconds,
+            roles_claim,
+            email_policy,
+            extraction_mode: ExtractionMode {
+                cloudflare_access: team.is_some(),
+                max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            },
+            access_team_domain: team,
+            jwks_timeout_ms,
+            jwks_max_stale_seconds,
+            jwks_cooldown_seconds,
+            jwks_max_bytes,
+            // At most 65,536: fits any target's usize.
+            token_cache_entries: usize::try_from(token_cache_entries).unwrap_or(0),
+            extra_stripped_headers: stripped_headers(&env)?,
+            realm: realm(&env)?,
+            context_key: context_key(&env)?,
+        })
+    }
+
+    /// Where to get the keys.
+    pub fn jwks(&self) -> &JwksSource {
+        &self.jwks
+    }
+    /// Accepted `iss` values (at least one).
+    pub fn issuers(&self) -> &[String] {
+        &self.issuers
+    }
+    /// Accepted `aud` values (at least one).
+    pub fn audiences(&self) -> &[String] {
+        &self.audiences
+    }
+    /// Allowed algorithms (at least one, no duplicates).
+    pub fn allowed_algs(&self) -> &[Algorithm] {
+        &self.allowed_algs
+    }
+    /// Required `typ` header, if checked.
+    pub fn required_typ(&self) -> Option<&str> {
+        self.required_typ.as_deref()
+    }
+    /// Leeway for `exp`/`nbf`/`iat`, at most [`MAX_CLOCK_SKEW_SECONDS`].
+    pub fn clock_skew_seconds(&self) -> u64 {
+        self.clock_skew_seconds
+    }
+    /// Claim holding the roles.
+    pub fn roles_claim(&self) -> &str {
+        &self.roles_claim
+    }
+    /// When the token's e-mail address is forwarded (`REQUIRE_EMAIL_VERIFIED`).
+    pub fn email_policy(&self) -> EmailPolicy {
+        self.email_policy
+    }
+    /// The Access team host (for example `myteam.cloudflareaccess.com`).
+    pub fn access_team_domain(&self) -> Option<&str> {
+        self.access_team_domain.as_deref()
+    }
+    /// Where credentials are read from.
+    pub fn extraction_mode(&self) -> &ExtractionMode {
+        &self.extraction_mode
+    }
+    /// JWKS fetch timeout.
+    pub fn jwks_timeout_ms(&self) -> u64 {
+        self.jwks_timeout_ms
+    }
+    /// How long a stale key set may still be used when refresh fails.
+    pub fn jwks_max_stale_seconds(&self) -> u64 {
+        self.jwks_max_stale_seconds
+    }
+    /// Minimum time between two refreshes triggered by unknown `kid`s.
+    pub fn jwks_cooldown_seconds(&self) -> u64 {
+        self.jwks_cooldown_seconds
+    }
+    /// Largest JWKS document accepted.
+    pub fn jwks_max_bytes(&self) -> u64 {
+        self.jwks_max_bytes
+    }
+    /// How many verified tokens the isolate remembers (0: every token is verified every time).
+    pub fn token_cache_entries(&self) -> usize {
+        self.token_cache_entries
+    }
+    /// Extra header names to strip (lowercase; matched folded, see [`crate::HeaderPolicy`]).
+    pub fn extra_stripped_headers(&self) -> &[String] {
+        &self.extra_stripped_headers
+    }
+    /// Realm for `WWW-Authenticate`.
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+    /// Key for signing the identity context.
+    pub fn context_key(&self) -> &ContextKey {
+        &self.context_key
+    }
+}
+
+fn algs(raw: &str) -> Result<Vec<Algorithm>, ConfigError> {
+    const VAR: &str = "ALLOWED_ALGS";
+    let mut out = Vec::new();
+    for name in split_list(raw) {
+        let alg = name.parse::<Algorithm>().ok().ok_or_else(|| {
+            let why = if name.eq_ignore_ascii_case("none") {
+                "`none` (unsigned tokens) can never be allowed".to_owned()
+            } else if name.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("HS")) {
+                format!("{} is a shared-secret algorithm and is not supported by a public-key verifier", show(&name))
+            } else {
+                format!("{} is not a known algorithm", show(&name))
+            };
+            ConfigError::new(
+                VAR,
+                format!("{why}; use a comma-separated subset of ES256, ES384, EdDSA, RS256, RS384, RS512, PS256, PS384, PS512"),
+            )
+        })?;
+        if !out.contains(&alg) {
+            out.push(alg);
+        }
+    }
+    if out.is_empty() {
+        return Err(ConfigError::new(
+            VAR,
+            "lists no algorithm; remove it to use the default ES256,EdDSA,RS256",
+        ));
+    }
+    Ok(out)
+}
+
+/// `myteam.cloudflareaccess.com`, also accepted as `https://myteam.cloudflareaccess.com/`.
+fn team_domain(raw: &str) -> Result<String, ConfigError> {
+    const VAR: &str = "ACCESS_TEAM_DOMAIN";
+    let host = raw.strip_prefix("https://").unwrap_or(raw);
+    let host = host.strip_suffix('/').unwrap_or(host);
+    let bad = || {
+        ConfigError::new(
+            VAR,
+            format!(
+                "{} is not a host name; set it like myteam.cloudflareaccess.com",
+                show(raw)
+            ),
+        )
+    };
+    let url = Url::parse(&format!("https://{host}/")).map_err(|_| bad())?;
+    match url.host() {
+        Some(url::Host::Domain(d)) if d == host.to_ascii_lowercase() && url.port().is_none() => {
+            Ok(d.to_owned())
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// A Worker binding name: a JavaScript identifier made of ASCII letters, digits and `_`.
+fn binding_name(raw: &str) -> Result<String, ConfigError> {
+    let mut bytes = raw.bytes();
+    let first_ok = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+    if first_ok && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        Ok(raw.to_owned())
+    } else {
+        Err(ConfigError::new(
+            "JWKS_SERVICE",
+            format!("{} is not a binding name; use the `binding` name from [[services]] in wrangler.toml", show(raw)),
+        ))
+    }
+}

@@ -1,0 +1,62 @@
+//! The authz Worker's configuration, parsed from its variables and secrets.
+
+use crate::config::parse::Env;
+use crate::config::{context_key, realm, stripped_headers, ConfigError, MAX_CLOCK_SKEW_SECONDS};
+use crate::{ContextKey, OriginUrl, DEFAULT_CONTEXT_MAX_AGE_SECONDS};
+
+/// Validated configuration of the authz Worker.
+#[derive(Debug, Clone)]
+pub struct AuthzConfig {
+    context_key: ContextKey,
+    origin: Option<OriginUrl>,
+    realm: String,
+    context_max_age_seconds: i64,
+    extra_stripped_headers: Vec<String>,
+}
+
+impl AuthzConfig {
+    /// Parse and validate; `get` returns a variable or secret by name.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(get);
+        let origin = env
+            .optional("ORIGIN_URL")
+            .map(|raw| OriginUrl::parse("ORIGIN_URL", &raw))
+            .transpose()?;
+        let max_age = env.u64_in(
+            "CONTEXT_MAX_AGE_SECONDS",
+            DEFAULT_CONTEXT_MAX_AGE_SECONDS.unsigned_abs(),
+            1,
+            MAX_CLOCK_SKEW_SECONDS.unsigned_abs(),
+        )?;
+        Ok(Self {
+            context_key: context_key(&env)?,
+            origin,
+            realm: realm(&env)?,
+            context_max_age_seconds: i64::try_from(max_age)
+                .unwrap_or(DEFAULT_CONTEXT_MAX_AGE_SECONDS),
+            extra_stripped_headers: stripped_headers(&env)?,
+        })
+    }
+
+    /// Key for verifying the identity context.
+    pub fn context_key(&self) -> &ContextKey {
+        &self.context_key
+    }
+    /// Where allowed requests go; `None` means the Worker answers itself.
+    pub fn origin(&self) -> Option<&OriginUrl> {
+        self.origin.as_ref()
+    }
+    /// Realm for `WWW-Authenticate`.
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+    /// Freshness window for the identity context.
+    pub fn context_max_age_seconds(&self) -> i64 {
+        self.context_max_age_seconds
+    }
+    /// Extra header names never forwarded to the origin (`EXTRA_STRIPPED_HEADERS`, parsed as
+    /// the auth Worker's: lowercase, matched folded).
+    pub fn extra_stripped_headers(&self) -> &[String] {
+        &self.extra_stripped_headers
+    }
+}

@@ -1,0 +1,5 @@
+//! Authorization, the authz Worker's half: its configuration, where allowed requests go, and
+//! [`authorize`], the pipeline from a request and its context to a forward or a refusal.
+
+pub(crate) mod config;
+pub(crate) mod origin;

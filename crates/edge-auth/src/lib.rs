@@ -1,0 +1,36 @@
+#![forbid(unsafe_code)]
+#![doc = include_str!("../README.md")]
+
+mod authn;
+mod authz;
+mod config;
+mod error;
+mod http;
+mod wire;
+
+pub use authn::config::{AuthConfig, JwksSource, DEFAULT_ALLOWED_ALGS, JWKS_SERVICE_PATH};
+pub use authn::credential::{
+    extract_credential, Credential, CredentialError, CredentialSource, ExtractionMode,
+    RequestCredentials, ACCESS_COOKIE_NAME, DEFAULT_MAX_TOKEN_BYTES,
+};
+pub use authn::identity::{ClaimedIdentity, EmailPolicy, EmailWithheld, Identity};
+pub use authz::config::AuthzConfig;
+pub use authz::origin::{join_origin, OriginUrl};
+pub use config::{ConfigError, DEFAULT_REALM, MAX_CLOCK_SKEW_SECONDS};
+pub use error::HandoffError;
+pub use http::log::{request_id, LogLine, LogLineBuilder, Outcome, WorkerName};
+pub use http::refusal::{error_response, ErrorResponse, Rejection};
+pub use http::request_url::RequestUrl;
+pub use wire::context::{
+    sign_context, verify_context, ContextError, ContextKey, RequestBinding,
+    CONTEXT_FUTURE_SKEW_SECONDS, DEFAULT_CONTEXT_MAX_AGE_SECONDS, MAX_CONTEXT_HEADER_BYTES,
+    MIN_CONTEXT_SECRET_BYTES,
+};
+pub use wire::headers::{
+    is_client_identity_header, is_header_name, override_headers, same_header_name, stripped_kind,
+    HeaderPolicy, Hop, StrippedKind, ACCESS_EMAIL_HEADER, CONTEXT_HEADER, REQUEST_ID_HEADER,
+};
+pub use wire::identity_headers::{
+    identity_headers, is_header_safe, USER_EMAIL_HEADER, USER_ID_HEADER, USER_ROLES_HEADER,
+    USER_SCOPES_HEADER,
+};

@@ -57,7 +57,7 @@ fn rotation_and_outages_after_a_good_fetch() {
     assert!(fetched >= 1, "the first token fetched the JWKS");
     let first = auth_line(&h, 1);
     assert!(
-        first.contains("verify_us") && !first.contains("cached"),
+        first.contains("\"reason\":\"verified\"") && !first.contains("cached"),
         "{first}"
     );
     // The same token again is answered from the isolate's verified tokens.

@@ -10,14 +10,19 @@ mod wire;
 
 pub use authn::config::{AuthConfig, JwksSource, DEFAULT_ALLOWED_ALGS, JWKS_SERVICE_PATH};
 pub use authn::credential::{
-    extract_credential, Credential, CredentialError, CredentialSource, ExtractionMode,
-    RequestCredentials, ACCESS_COOKIE_NAME, DEFAULT_MAX_TOKEN_BYTES,
+    extract_credential, Credential, CredentialError, CredentialHeaders, CredentialSource,
+    ExtractionMode, RequestCredentials, ACCESS_COOKIE_NAME, DEFAULT_MAX_TOKEN_BYTES,
 };
 pub use authn::identity::{ClaimedIdentity, EmailPolicy, EmailWithheld, Identity};
+pub use authn::pipeline::{
+    authenticate, Authenticated, CachedToken, KeySet, KeySource, KeySourceError, SignatureProvider,
+};
 pub use authz::config::AuthzConfig;
 pub use authz::origin::{join_origin, OriginUrl};
+pub use authz::pipeline::{authorize, screen, AuthzRequest, Forward};
 pub use config::{ConfigError, DEFAULT_REALM, MAX_CLOCK_SKEW_SECONDS};
 pub use error::HandoffError;
+pub use http::facts::{Refusal, RequestFacts};
 pub use http::log::{request_id, LogLine, LogLineBuilder, Outcome, WorkerName};
 pub use http::refusal::{error_response, ErrorResponse, Rejection};
 pub use http::request_url::RequestUrl;

@@ -9,7 +9,7 @@
 //! or response this Worker made, never copied.
 #![forbid(unsafe_code)]
 
-use edge_auth::{error_response, LogLineBuilder, Rejection};
+use edge_auth::{LogLineBuilder, Refusal, Rejection, RequestFacts};
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
@@ -153,27 +153,16 @@ pub fn upstream_failed(request_id: &str, code: &str, error: &JsValue) -> Rejecti
     Rejection::UpstreamUnavailable
 }
 
-/// Answers with the one error shape and writes the request's log line.
-pub fn reject(
-    rejection: Rejection,
-    reason: &'static str,
-    realm: &str,
-    request_id: &str,
-    log: LogLineBuilder,
-) -> Answer {
+/// Answers with the one error shape and writes the request's log line (the refusal's outcome,
+/// reason and facts on `log`).
+pub fn refuse(refusal: &Refusal, realm: &str, request_id: &str, log: LogLineBuilder) -> Answer {
     let realm = if realm.is_empty() {
         edge_auth::DEFAULT_REALM
     } else {
         realm
     };
-    let answer = error_response(&rejection, realm, request_id);
-    console_log!(
-        "{}",
-        log.outcome(rejection.outcome(), reason)
-            .status(answer.status)
-            .build()
-            .to_json()
-    );
+    let answer = refusal.response(realm, request_id);
+    console_log!("{}", refusal.annotate(log).build().to_json());
     // Status and headers cross into the runtime as one JSON text, not one call per header.
     let init: ResponseInit = js_sys::JSON::parse(&answer.init_json())?.unchecked_into();
     Response::new_with_opt_str_and_init(Some(&answer.body), &init)
@@ -194,13 +183,12 @@ pub fn log_event(request_id: &str, kind: &str, code: &str, detail: &str) {
 /// names the variable and the fix, never its value) goes to the log, the client gets a 500.
 pub fn misconfigured(request_id: &str, problem: &str, log: LogLineBuilder) -> Answer {
     log_event(request_id, "config_error", "server_misconfigured", problem);
-    reject(
+    let refusal = Refusal::new(
         Rejection::Misconfigured,
         "server_misconfigured",
-        "",
-        request_id,
-        log,
-    )
+        &RequestFacts::default(),
+    );
+    refuse(&refusal, "", request_id, log)
 }
 
 /// A per-isolate value, built on first use and shared by every later request of the isolate.

@@ -1,11 +1,8 @@
-//! Per-isolate state: the configuration (read once from `[vars]`/secrets), the verification
-//! options derived from it, the JWKS cache and the verified tokens, shared by all requests of
-//! the isolate.
+//! Per-isolate state: the configuration (read once from `[vars]`/secrets), the JWKS cache and
+//! the verified tokens, shared by all requests of the isolate.
 
 use crate::keys::KeySet;
-use crate::verify::CachedToken;
-use edge_auth::{AuthConfig, ConfigError};
-use jose_jwt::VerificationOptions;
+use edge_auth::{AuthConfig, CachedToken, ConfigError};
 use jwks_cache::{CachePolicy, JwksCache, VerifiedTokens};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -16,7 +13,6 @@ use worker_glue::{per_isolate, IsolateCell};
 /// What every request of this isolate shares.
 pub(crate) struct Isolate {
     pub(crate) config: AuthConfig,
-    pub(crate) options: VerificationOptions,
     pub(crate) cache: JwksCache<KeySet>,
     pub(crate) tokens: VerifiedTokens<KeySet, CachedToken>,
 }
@@ -34,19 +30,6 @@ impl Isolate {
     fn build(env: &Env) -> Result<Isolate, String> {
         let config = AuthConfig::from_env(|name| worker_glue::read_var(env, name))
             .map_err(|e: ConfigError| e.to_string())?;
-        let options = VerificationOptions::new(
-            config.issuers().iter().cloned(),
-            config.audiences().iter().cloned(),
-            config.allowed_algs().iter().copied(),
-        )
-        // AuthConfig guarantees non-empty lists, so this only fails on a bug: still fail closed.
-        .map_err(|e| format!("cannot build verification options: {e}"))?
-        .with_clock_skew_seconds(config.clock_skew_seconds())
-        .with_max_token_size(config.extraction_mode().max_token_bytes);
-        let options = match config.required_typ() {
-            Some(typ) => options.with_required_typ(typ),
-            None => options,
-        };
         let policy = CachePolicy {
             unknown_kid_cooldown: Duration::from_secs(config.jwks_cooldown_seconds()),
             max_stale: Duration::from_secs(config.jwks_max_stale_seconds()),
@@ -55,7 +38,6 @@ impl Isolate {
         Ok(Isolate {
             tokens: VerifiedTokens::new(config.token_cache_entries()),
             config,
-            options,
             cache: JwksCache::new(policy),
         })
     }

@@ -1,15 +1,20 @@
 //! Fetching the issuer's key set (JWKS) for the cache: over HTTPS or a service binding, with a
 //! timeout, no redirects and a size cap that holds while the body is read (it is streamed, never
-//! buffered past the cap). When and whether to fetch is `jwks-cache`'s decision.
+//! buffered past the cap). When and whether to fetch is `jwks-cache`'s decision. Also the two
+//! seams `edge_auth::authenticate` takes: this key source and the WebCrypto signature provider.
 
-use edge_auth::{AuthConfig, JwksSource, JWKS_SERVICE_PATH};
+use crate::isolate::Isolate;
+use edge_auth::{
+    AuthConfig, JwksSource, KeySource, KeySourceError, SignatureProvider, JWKS_SERVICE_PATH,
+};
 use futures_util::future::{select, Either, LocalBoxFuture};
 use jose_jwt::JwkSet;
-use jose_jwt_webcrypto::ImportedKeys;
+use jose_jwt_webcrypto::{ImportedKeys, WebCryptoVerifier};
 use js_sys::Uint8Array;
 use jwks_cache::{
     freshness_from_cache_control, CachePolicy, CappedBody, Environment, FetchError, Fetched,
 };
+use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use web_sys::{ReadableStream, ReadableStreamDefaultReader, ReadableStreamReadResult};
@@ -215,5 +220,70 @@ async fn read_capped(stream: &ReadableStream, body: &mut CappedBody) -> Result<(
 fn discard_body(response: &Response) {
     if let ResponseBody::Stream(stream) = response.body() {
         drop(stream.cancel());
+    }
+}
+
+impl edge_auth::KeySet for KeySet {
+    fn jwks(&self) -> &JwkSet {
+        &self.jwks
+    }
+}
+
+/// The pipeline's key source in this Worker: the isolate's cache over [`KeyFetch`], its events
+/// logged with the request's id.
+pub(crate) struct IsolateKeys<'a> {
+    pub(crate) env: &'a Env,
+    pub(crate) isolate: &'a Isolate,
+    pub(crate) request_id: &'a str,
+}
+
+impl KeySource for IsolateKeys<'_> {
+    type Keys = KeySet;
+
+    async fn key_set(&self, kid: Option<&str>) -> Result<Rc<KeySet>, KeySourceError> {
+        let isolate = self.isolate;
+        let fetch = KeyFetch::new(&isolate.config, self.env, isolate.cache.policy()).map_err(
+            |problem| {
+                worker_glue::log_event(
+                    self.request_id,
+                    "config_error",
+                    "server_misconfigured",
+                    &problem,
+                );
+                KeySourceError::Misconfigured
+            },
+        )?;
+        let lookup = isolate
+            .cache
+            .get(
+                &WorkerEnvironment,
+                kid,
+                |keys: &KeySet, kid| keys.jwks.contains_kid(kid),
+                move || fetch.run(),
+            )
+            .await;
+        for event in isolate.cache.drain_events() {
+            worker_glue::log_event(
+                self.request_id,
+                "jwks_event",
+                event.code(),
+                &event.to_string(),
+            );
+        }
+        lookup
+            .map(|found| found.keys)
+            .map_err(|e| KeySourceError::Unavailable {
+                retry_after_seconds: e.retry_after_seconds(),
+            })
+    }
+}
+
+/// Signatures by the runtime's WebCrypto, with the keys imported once per key set.
+pub(crate) struct WebCrypto;
+
+impl SignatureProvider<KeySet> for WebCrypto {
+    type Verifier<'a> = WebCryptoVerifier<'a>;
+    fn verifier<'a>(&'a self, keys: &'a KeySet, index: usize) -> WebCryptoVerifier<'a> {
+        WebCryptoVerifier::new(&keys.imported, index)
     }
 }

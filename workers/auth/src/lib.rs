@@ -1,27 +1,25 @@
 //! The auth Worker: the only public entry.
 //!
-//! Per request: refuse what no rule could admit (TRACE, TRACK, CONNECT; a path the authz Worker
-//! would refuse before any rule) before looking at a token, take the credential (`edge-auth`),
-//! verify it (`jose-jwt`, keys from the
-//! per-isolate `jwks-cache`, signature by WebCrypto), strip identity headers the client sent,
-//! add the verified identity and its signed context, and pass the request to the authz Worker
-//! over the `AUTHZ` service binding. Every decision is made in the crates; this is glue.
+//! Per request: refuse what no rule could admit (`edge_auth::screen`), authenticate the
+//! credential (`edge_auth::authenticate`: keys from the per-isolate `jwks-cache`, signatures by
+//! WebCrypto), and hand the request to the authz Worker over the `AUTHZ` service binding with
+//! the client's identity headers replaced by the verified identity and its signed context.
+//! Every decision is made in the crates; this is glue.
 #![forbid(unsafe_code)]
 
 mod forward;
 mod isolate;
 mod keys;
-mod verify;
 
 include!(concat!(env!("OUT_DIR"), "/path_policy.rs"));
 
-use edge_auth::{LogLine, Outcome, Rejection, RequestUrl, WorkerName};
-use rule_table::{normalize_path, Method};
+use edge_auth::{CredentialHeaders, LogLine, Outcome, Refusal, RequestUrl, WorkerName};
+use keys::{IsolateKeys, WebCrypto};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use web_sys::Request;
 use worker::{console_log, Env};
-use worker_glue::{header, reject, Answer};
+use worker_glue::{header, refuse, Answer};
 
 /// The fetch handler the runtime calls (see `worker_glue::serve` for why it is not `#[event]`).
 #[wasm_bindgen]
@@ -32,74 +30,59 @@ pub fn fetch(req: Request, env: Env, _ctx: JsValue) -> JsValue {
 async fn handle(req: Request, env: Env) -> Answer {
     let headers = req.headers();
     let request_id = worker_glue::request_id(header(&headers, "cf-ray").as_deref());
-    let raw_url = req.url();
-    let raw_method = req.method();
-    let url = RequestUrl::split(&raw_url);
+    let (raw_url, raw_method) = (req.url(), req.method());
     let log = LogLine::builder(WorkerName::Auth, &request_id)
         .method(&raw_method)
-        .path(url.as_ref().map_or("", |u| u.path()));
-
+        .path(RequestUrl::split(&raw_url).map_or("", |u| u.path()));
     let isolate = match isolate::Isolate::get(&env) {
         Ok(isolate) => isolate,
-        Err(problem) => {
-            return worker_glue::misconfigured(&request_id, &problem, log);
-        }
+        Err(problem) => return worker_glue::misconfigured(&request_id, &problem, log),
     };
     let realm = isolate.config.realm();
+    let answer = |refusal: Refusal| refuse(&refusal, realm, &request_id, log.clone());
 
-    // Cheap refusals first: nothing these would reject could be forwarded by the authz Worker,
-    // so no token is verified for them.
-    let method = match Method::parse(&raw_method) {
-        Ok(method) => method,
-        Err(e) => return reject(Rejection::from(&e), e.code(), realm, &request_id, log),
+    // Cheap refusals first: nothing these refuse could be forwarded, so no token is verified.
+    let (method, _, _) = match edge_auth::screen(&raw_method, &raw_url, PATH_POLICY) {
+        Ok(screened) => screened,
+        Err(refusal) => return answer(refusal),
     };
-    let Some(url) = url else {
-        return reject(Rejection::BadRequest, "bad_url", realm, &request_id, log);
+    let credentials = CredentialHeaders::read(isolate.config.extraction_mode(), |name| {
+        header(&headers, name)
+    });
+    let keys = IsolateKeys {
+        env: &env,
+        isolate: &isolate,
+        request_id: &request_id,
     };
-    if let Err(e) = normalize_path(url.path()).and_then(|path| PATH_POLICY.check(&path)) {
-        return reject(Rejection::from(&e), e.code(), realm, &request_id, log);
-    }
-
-    let verified = match verify::authenticate(&headers, &env, &isolate, &request_id).await {
-        Ok(verified) => verified,
-        Err(failure) => {
-            let log = failure.annotate(log);
-            return reject(failure.rejection, failure.reason, realm, &request_id, log);
-        }
-    };
-    let log = verified.annotate(log);
-
-    match forward::to_authz(
-        &req,
-        &method,
-        &env,
-        &isolate,
-        verified.identity.as_ref(),
-        &request_id,
+    let authenticated = match edge_auth::authenticate(
+        &credentials.credentials(),
+        worker_glue::now_seconds(),
+        &keys,
+        &WebCrypto,
+        &isolate.tokens,
+        &isolate.config,
     )
     .await
     {
+        Ok(authenticated) => authenticated,
+        Err(refusal) => return answer(refusal),
+    };
+
+    let identity = authenticated.identity.as_ref();
+    match forward::to_authz(&req, &method, &env, &isolate, identity, &request_id).await {
         Ok(response) => {
-            let reason = if verified.identity.is_some() {
-                "verified"
-            } else {
-                "anonymous"
-            };
-            console_log!(
-                "{}",
-                log.outcome(Outcome::Allowed, reason)
-                    .status(response.status())
-                    .build()
-                    .to_json()
-            );
+            let line = authenticated
+                .facts
+                .annotate(log.clone())
+                .outcome(Outcome::Allowed, authenticated.reason())
+                .status(response.status());
+            console_log!("{}", line.build().to_json());
             Ok(response)
         }
-        Err(not_forwarded) => reject(
+        Err(not_forwarded) => answer(Refusal::new(
             not_forwarded.rejection,
             not_forwarded.reason,
-            realm,
-            &request_id,
-            log,
-        ),
+            &authenticated.facts,
+        )),
     }
 }

@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use jose_jwt::Algorithm;
+use jose_jwt::{Algorithm, VerificationOptions};
 
 use crate::config::parse::{check_word, jwks_url, show, split_list, Env};
 use crate::config::{
@@ -49,6 +49,7 @@ pub struct AuthConfig {
     extra_stripped_headers: Vec<String>,
     realm: String,
     context_key: ContextKey,
+    verification: VerificationOptions,
 }
 
 impl AuthConfig {
@@ -144,7 +145,15 @@ impl AuthConfig {
         let jwks_max_bytes = env.u64_in("JWKS_MAX_BYTES", 256 * 1024, 1024, 4 * 1024 * 1024)?;
         let token_cache_entries = env.u64_in("TOKEN_CACHE_ENTRIES", 1024, 0, 65_536)?;
 
+        let verification = verification_options(
+            &issuers,
+            &audiences,
+            &allowed_algs,
+            required_typ.as_deref(),
+            clock_skew_seconds,
+        )?;
         Ok(Self {
+            verification,
             jwks,
             issuers,
             audiences,
@@ -170,6 +179,11 @@ impl AuthConfig {
         })
     }
 
+    /// What a token must satisfy (issuers, audiences, algorithms, `typ`, clock skew, size),
+    /// built once from the variables above.
+    pub fn verification_options(&self) -> &VerificationOptions {
+        &self.verification
+    }
     /// Where to get the keys.
     pub fn jwks(&self) -> &JwksSource {
         &self.jwks
@@ -311,4 +325,26 @@ fn binding_name(raw: &str) -> Result<String, ConfigError> {
             format!("{} is not a binding name; use the `binding` name from [[services]] in wrangler.toml", show(raw)),
         ))
     }
+}
+
+fn verification_options(
+    issuers: &[String],
+    audiences: &[String],
+    algs: &[Algorithm],
+    required_typ: Option<&str>,
+    clock_skew_seconds: u64,
+) -> Result<VerificationOptions, ConfigError> {
+    let options = VerificationOptions::new(
+        issuers.iter().cloned(),
+        audiences.iter().cloned(),
+        algs.iter().copied(),
+    )
+    // The lists were checked non-empty above, so this only fails on a bug: still fail closed.
+    .map_err(|e| ConfigError::new("ISSUER", format!("cannot build verification options: {e}")))?
+    .with_clock_skew_seconds(clock_skew_seconds)
+    .with_max_token_size(DEFAULT_MAX_TOKEN_BYTES);
+    Ok(match required_typ {
+        Some(typ) => options.with_required_typ(typ),
+        None => options,
+    })
 }

@@ -78,6 +78,37 @@ pub struct RequestCredentials<'a> {
     pub cookie: Option<&'a str>,
 }
 
+/// The credential headers of a request, read once: `Authorization` always; the Access header
+/// and cookie only in Cloudflare Access mode (elsewhere they are not credentials, so they are
+/// not even fetched from the runtime).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CredentialHeaders {
+    authorization: Option<String>,
+    access_assertion: Option<String>,
+    cookie: Option<String>,
+}
+
+impl CredentialHeaders {
+    /// Reads the headers `mode` takes credentials from; `header` returns a header by name.
+    pub fn read(mode: &ExtractionMode, header: impl Fn(&str) -> Option<String>) -> Self {
+        let access = |name| mode.cloudflare_access.then(|| header(name)).flatten();
+        CredentialHeaders {
+            authorization: header("authorization"),
+            access_assertion: access("cf-access-jwt-assertion"),
+            cookie: access("cookie"),
+        }
+    }
+
+    /// The values, for [`extract_credential`].
+    pub fn credentials(&self) -> RequestCredentials<'_> {
+        RequestCredentials {
+            authorization: self.authorization.as_deref(),
+            access_assertion: self.access_assertion.as_deref(),
+            cookie: self.cookie.as_deref(),
+        }
+    }
+}
+
 /// Which sources are read, and how large a token may be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExtractionMode {

@@ -5,3 +5,4 @@
 pub(crate) mod config;
 pub(crate) mod credential;
 pub(crate) mod identity;
+pub(crate) mod pipeline;

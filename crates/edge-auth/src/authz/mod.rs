@@ -3,3 +3,4 @@
 
 pub(crate) mod config;
 pub(crate) mod origin;
+pub(crate) mod pipeline;

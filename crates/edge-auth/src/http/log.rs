@@ -76,8 +76,6 @@ pub struct LogLine {
     sub: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rule: Option<RuleRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    verify_us: Option<u64>,
     /// The token was verified earlier in this isolate (no signature check this time).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     cached: bool,
@@ -101,7 +99,6 @@ impl LogLine {
             alg: None,
             sub: None,
             rule: None,
-            verify_us: None,
             cached: false,
             email_withheld: None,
             status: 200,
@@ -158,11 +155,6 @@ impl LogLineBuilder {
             index,
             name: clean(name, MAX_RULE_NAME),
         });
-        self
-    }
-    /// Time spent verifying, in microseconds.
-    pub fn verify_us(mut self, micros: u64) -> Self {
-        self.0.verify_us = Some(micros);
         self
     }
     /// The token was taken from the isolate's cache of verified tokens.

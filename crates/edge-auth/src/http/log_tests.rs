@@ -10,12 +10,11 @@ fn full_line_serializes_to_one_json_object() {
         .alg(Algorithm::Es256)
         .subject("alice")
         .rule(3, "items-read")
-        .verify_us(412)
         .status(200)
         .build();
     assert_eq!(
         line.to_json(),
-        r#"{"request_id":"8a1b2c3d4e5f6789-SJC","worker":"auth","method":"GET","path":"/items/42","outcome":"allowed","reason":"ok","kid":"key-2024","alg":"ES256","sub":"alice","rule":{"index":3,"name":"items-read"},"verify_us":412,"status":200}"#
+        r#"{"request_id":"8a1b2c3d4e5f6789-SJC","worker":"auth","method":"GET","path":"/items/42","outcome":"allowed","reason":"ok","kid":"key-2024","alg":"ES256","sub":"alice","rule":{"index":3,"name":"items-read"},"status":200}"#
     );
 }
 

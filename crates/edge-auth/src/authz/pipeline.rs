@@ -1,0 +1,161 @@
+//! [`authorize`]: request → method → normalized path → context → rule → forward target, as
+//! one pure function. The authz Worker calls it for every request and only carries out the
+//! answer: fetch the [`Forward`] target, or answer the [`Refusal`].
+//!
+//! [`screen`] is its first two steps alone, for the auth Worker: what no rule could admit is
+//! refused before a token is verified.
+
+use rule_table::{Method, NormalizedPath, PathPolicy, Principal, RuleTable, Verdict};
+
+use crate::{
+    identity_headers, join_origin, verify_context, AuthzConfig, HeaderPolicy, Identity, Refusal,
+    Rejection, RequestBinding, RequestFacts, RequestUrl,
+};
+
+/// What the authz Worker reads from a request before deciding.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthzRequest<'a> {
+    /// The method as received.
+    pub method: &'a str,
+    /// The URL as the runtime serialized it.
+    pub url: &'a str,
+    /// The `X-Auth-Context` header, if any.
+    pub context: Option<&'a str>,
+    /// The `X-Request-Id` header exactly as received (the context is bound to it).
+    pub request_id: Option<&'a str>,
+}
+
+/// An allowed request: exactly what goes to the origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forward {
+    /// The method, upper-case for the RFC 9110 methods whatever case the client used.
+    pub method: Method,
+    /// The absolute URL to fetch: the origin, the normalized path the rules matched, the query.
+    pub target: String,
+    /// The verified caller, or `None` (a public rule admitted an anonymous request).
+    pub identity: Option<Identity>,
+    /// The identity headers to set (`X-User-*`), from the verified context only.
+    pub identity_headers: Vec<(&'static str, String)>,
+    /// The rule table's reason code for allowing it.
+    pub reason: &'static str,
+    /// What the log line says about the request.
+    pub facts: RequestFacts,
+}
+
+impl Forward {
+    /// Which of the client's headers never reach the origin (identity look-alikes, overrides,
+    /// `EXTRA_STRIPPED_HEADERS`, `Host`): strip them before setting [`Forward::identity_headers`].
+    pub fn header_policy<'a>(&'a self, config: &'a AuthzConfig) -> HeaderPolicy<'a> {
+        HeaderPolicy::to_origin(
+            config.extra_stripped_headers(),
+            self.identity.as_ref().and_then(|id| id.email.as_deref()),
+        )
+    }
+}
+
+/// The checks no rule can override, in order: a URL the runtime gave us that cannot be split
+/// (400 `bad_url`), a method the edge never forwards or that is not a token (405 / 400), a
+/// path that is ambiguous or malformed (400), and, in a case-insensitive table, a path holding
+/// an ASCII look-alike (400). On success, the method and path the rules decide on.
+pub fn screen<'u>(
+    method: &str,
+    url: &'u str,
+    policy: PathPolicy,
+) -> Result<(Method, RequestUrl<'u>, NormalizedPath), Refusal> {
+    let facts = RequestFacts::default();
+    let method =
+        Method::parse(method).map_err(|e| Refusal::new(Rejection::from(&e), e.code(), &facts))?;
+    let url = RequestUrl::split(url)
+        .ok_or_else(|| Refusal::new(Rejection::BadRequest, "bad_url", &facts))?;
+    let path = rule_table::normalize_path(url.path())
+        .and_then(|path| policy.check(&path).map(|()| path))
+        .map_err(|e| Refusal::new(Rejection::from(&e), e.code(), &facts))?;
+    Ok((method, url, path))
+}
+
+/// Decides `request` at `now_s` (unix seconds) with `table`: first matching rule, default deny.
+///
+/// Identity comes only from a context the auth Worker signed for this very request (method,
+/// path and query as received, request id) within `CONTEXT_MAX_AGE_SECONDS`; no context is an
+/// anonymous request, and a context present but not valid is refused, never downgraded to
+/// anonymous.
+pub fn authorize(
+    request: &AuthzRequest<'_>,
+    now_s: i64,
+    config: &AuthzConfig,
+    table: &RuleTable,
+) -> Result<Forward, Refusal> {
+    let (method, url, path) = screen(request.method, request.url, table.path_policy())?;
+    let mut facts = RequestFacts {
+        path: Some(path.as_str().to_owned()),
+        ..RequestFacts::default()
+    };
+
+    let identity = match request.context {
+        None => None,
+        Some(context) => {
+            // Absent: "", which the auth Worker never signs, so a mismatch.
+            let binding =
+                RequestBinding::new(request.method, &url, request.request_id.unwrap_or(""));
+            let identity = verify_context(
+                context,
+                config.context_key(),
+                &binding,
+                now_s,
+                config.context_max_age_seconds(),
+            )
+            .map_err(|e| Refusal::new(Rejection::from(&e), e.code(), &facts))?;
+            facts.sub = Some(identity.sub.clone());
+            Some(identity)
+        }
+    };
+
+    let principal = identity.as_ref().map(|id| Principal {
+        sub: id.sub.clone(),
+        roles: id.roles.clone(),
+        scopes: id.scopes.clone(),
+    });
+    let decision = table.decide(&method, &path, principal.as_ref());
+    if let Some(rule) = &decision.rule {
+        facts.rule = Some((rule.index, rule.name.as_deref().unwrap_or("").to_owned()));
+    }
+    let reason = decision.reason.code();
+    let rejection = match decision.verdict {
+        Verdict::Allow => None,
+        Verdict::BadRequest => Some(Rejection::BadRequest),
+        Verdict::Unauthenticated => Some(Rejection::Unauthorized),
+        Verdict::Forbidden { insufficient_scope } => {
+            Some(Rejection::Forbidden { insufficient_scope })
+        }
+    };
+    if let Some(rejection) = rejection {
+        return Err(Refusal::new(rejection, reason, &facts));
+    }
+
+    let target = target_url(&url, config, &path)
+        .ok_or_else(|| Refusal::new(Rejection::BadRequest, "path_not_forwardable", &facts))?;
+    let identity_headers = match &identity {
+        Some(identity) => identity_headers(identity)
+            .map_err(|e| Refusal::new(Rejection::from(&e), e.code(), &facts))?,
+        None => Vec::new(),
+    };
+    Ok(Forward {
+        method,
+        target,
+        identity,
+        identity_headers,
+        reason,
+        facts,
+    })
+}
+
+/// `ORIGIN_URL` + normalized path + query when configured; else the request's own origin with
+/// the normalized path (production: the route's origin). The fragment never goes on. Either way
+/// a path a URL parser would re-encode into one the rules did not match is refused.
+fn target_url(url: &RequestUrl<'_>, config: &AuthzConfig, path: &NormalizedPath) -> Option<String> {
+    let path_and_query = url.path_and_query(path.as_str());
+    match config.origin() {
+        Some(origin) => origin.target(&path_and_query),
+        None => join_origin(url.origin(), &path_and_query),
+    }
+}

@@ -1,0 +1,97 @@
+//! What a pipeline learned about a request, for its log line, and the refusal it ends with.
+//!
+//! Both pipelines return the same two shapes, so a Worker turns any answer into a response and
+//! a log line the same way, whichever step refused.
+
+use jose_jwt::Algorithm;
+
+use crate::{error_response, EmailWithheld, ErrorResponse, LogLineBuilder, Rejection};
+
+/// The facts a log line may carry about a request: never a token, a signature or a secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestFacts {
+    /// The token header's `kid`.
+    pub kid: Option<String>,
+    /// The token header's `alg`.
+    pub alg: Option<Algorithm>,
+    /// The verified subject.
+    pub sub: Option<String>,
+    /// The token was verified earlier in this isolate (no signature check this time).
+    pub cached: bool,
+    /// Why the token's e-mail address was not forwarded.
+    pub email_withheld: Option<EmailWithheld>,
+    /// The normalized path the decision was made on.
+    pub path: Option<String>,
+    /// The rule that decided: its 1-based index in the table, and its name.
+    pub rule: Option<(usize, String)>,
+}
+
+impl RequestFacts {
+    /// `log` with every fact known here.
+    pub fn annotate(&self, mut log: LogLineBuilder) -> LogLineBuilder {
+        if let Some(path) = &self.path {
+            log = log.path(path);
+        }
+        if let Some(kid) = &self.kid {
+            log = log.kid(kid);
+        }
+        if let Some(alg) = self.alg {
+            log = log.alg(alg);
+        }
+        if let Some(sub) = &self.sub {
+            log = log.subject(sub);
+        }
+        if self.cached {
+            log = log.cached();
+        }
+        if let Some(reason) = self.email_withheld {
+            log = log.email_withheld(reason);
+        }
+        if let Some((index, name)) = &self.rule {
+            log = log.rule(*index, name);
+        }
+        log
+    }
+}
+
+/// A request refused: the answer (status, body `error`, `WWW-Authenticate` and `Retry-After`
+/// all follow from the [`Rejection`]), the log line's stable reason code, and what was known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// What the client is told.
+    pub rejection: Rejection,
+    /// Why, as a stable code for the log line (an error's `code()`).
+    pub reason: &'static str,
+    /// What the log line says about the request.
+    pub facts: RequestFacts,
+}
+
+impl Refusal {
+    /// A refusal with the facts gathered so far.
+    pub fn new(rejection: Rejection, reason: &'static str, facts: &RequestFacts) -> Self {
+        Refusal {
+            rejection,
+            reason,
+            facts: facts.clone(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.rejection.status()
+    }
+
+    /// The response: status, headers (`WWW-Authenticate`, `Retry-After`, the request id) and the
+    /// JSON body, the same for every refusal of this kind from either Worker.
+    pub fn response(&self, realm: &str, request_id: &str) -> ErrorResponse {
+        error_response(&self.rejection, realm, request_id)
+    }
+
+    /// `log` finished with this refusal's outcome, reason and facts.
+    pub fn annotate(&self, log: LogLineBuilder) -> LogLineBuilder {
+        self.facts
+            .annotate(log)
+            .outcome(self.rejection.outcome(), self.reason)
+            .status(self.status())
+    }
+}

@@ -62,8 +62,9 @@ pub struct Refusal {
     pub rejection: Rejection,
     /// Why, as a stable code for the log line (an error's `code()`).
     pub reason: &'static str,
-    /// What the log line says about the request.
-    pub facts: RequestFacts,
+    /// What the log line says about the request (boxed: a refusal travels up through every
+    /// step as an `Err`, which should stay small).
+    pub facts: Box<RequestFacts>,
 }
 
 impl Refusal {
@@ -72,7 +73,7 @@ impl Refusal {
         Refusal {
             rejection,
             reason,
-            facts: facts.clone(),
+            facts: Box::new(facts.clone()),
         }
     }
 

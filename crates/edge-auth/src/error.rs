@@ -4,7 +4,6 @@ use core::fmt;
 
 /// Why a context key could not be made or an identity cannot be forwarded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum HandoffError {
     /// `CONTEXT_SECRET` is shorter than [`crate::MIN_CONTEXT_SECRET_BYTES`].
     ContextSecretTooShort,

@@ -129,7 +129,6 @@ impl Default for ExtractionMode {
 
 /// Why no credential could be taken from the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum CredentialError {
     /// A credential is longer than `max_token_bytes`.
     TooLarge {

@@ -33,7 +33,6 @@ pub enum WorkerName {
 /// What happened to the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum Outcome {
     /// Passed on.
     Allowed,

@@ -9,7 +9,6 @@ use rule_table::{MethodError, PathError};
 
 /// Why a request is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Rejection {
     /// A token was presented but is not acceptable (401, `invalid_token`).
     InvalidToken {
@@ -151,7 +150,14 @@ impl From<&ContextError> for Rejection {
             ContextError::Expired => Self::InvalidToken {
                 description: "token expired",
             },
-            _ => Self::Unauthorized,
+            ContextError::TooLarge
+            | ContextError::Malformed
+            | ContextError::UnsupportedVersion
+            | ContextError::BadSignature
+            | ContextError::InvalidPayload
+            | ContextError::Stale
+            | ContextError::FromFuture
+            | ContextError::Mismatch => Self::Unauthorized,
         }
     }
 }

@@ -135,7 +135,6 @@ impl fmt::Debug for ContextKey {
 
 /// Why a context header was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum ContextError {
     /// Longer than [`MAX_CONTEXT_HEADER_BYTES`].
     TooLarge,

@@ -33,7 +33,8 @@ pub use wire::context::{
 };
 pub use wire::headers::{
     is_client_identity_header, is_header_name, override_headers, same_header_name, stripped_kind,
-    HeaderPolicy, Hop, StrippedKind, ACCESS_EMAIL_HEADER, CONTEXT_HEADER, REQUEST_ID_HEADER,
+    HeaderPolicy, Hop, StrippedKind, ACCESS_ASSERTION_HEADER, ACCESS_EMAIL_HEADER,
+    AUTHORIZATION_HEADER, CONTEXT_HEADER, COOKIE_HEADER, RAY_HEADER, REQUEST_ID_HEADER,
 };
 pub use wire::identity_headers::{
     identity_headers, is_header_safe, USER_EMAIL_HEADER, USER_ID_HEADER, USER_ROLES_HEADER,

@@ -13,7 +13,7 @@ mod keys;
 
 include!(concat!(env!("OUT_DIR"), "/path_policy.rs"));
 
-use edge_auth::{CredentialHeaders, LogLine, Outcome, Refusal, RequestUrl, WorkerName};
+use edge_auth::{CredentialHeaders, LogLine, Outcome, Refusal, RequestUrl, WorkerName, RAY_HEADER};
 use keys::{IsolateKeys, WebCrypto};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -29,7 +29,7 @@ pub fn fetch(req: Request, env: Env, _ctx: JsValue) -> JsValue {
 
 async fn handle(req: Request, env: Env) -> Answer {
     let headers = req.headers();
-    let request_id = worker_glue::request_id(header(&headers, "cf-ray").as_deref());
+    let request_id = worker_glue::request_id(header(&headers, RAY_HEADER).as_deref());
     let (raw_url, raw_method) = (req.url(), req.method());
     let log = LogLine::builder(WorkerName::Auth, &request_id)
         .method(&raw_method)

@@ -93,9 +93,9 @@ impl CredentialHeaders {
     pub fn read(mode: &ExtractionMode, header: impl Fn(&str) -> Option<String>) -> Self {
         let access = |name| mode.cloudflare_access.then(|| header(name)).flatten();
         CredentialHeaders {
-            authorization: header("authorization"),
-            access_assertion: access("cf-access-jwt-assertion"),
-            cookie: access("cookie"),
+            authorization: header(crate::AUTHORIZATION_HEADER),
+            access_assertion: access(crate::ACCESS_ASSERTION_HEADER),
+            cookie: access(crate::COOKIE_HEADER),
         }
     }
 

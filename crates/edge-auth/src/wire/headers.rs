@@ -17,6 +17,14 @@ pub const CONTEXT_HEADER: &str = "x-auth-context";
 
 /// The request id the auth Worker sets (a client's copy is removed) and both Workers pass on.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// The platform's id of a request, which becomes ours when well-formed.
+pub const RAY_HEADER: &str = "cf-ray";
+/// The header of a Bearer credential.
+pub const AUTHORIZATION_HEADER: &str = "authorization";
+/// Cloudflare Access's token header (read only in Access mode).
+pub const ACCESS_ASSERTION_HEADER: &str = "cf-access-jwt-assertion";
+/// The header of Cloudflare Access's `CF_Authorization` cookie (read only in Access mode).
+pub const COOKIE_HEADER: &str = "cookie";
 
 /// Cloudflare Access's e-mail header. It passes a Worker only when it repeats the verified
 /// e-mail (see [`HeaderPolicy`]).

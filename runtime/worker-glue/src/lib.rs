@@ -9,6 +9,10 @@
 //! or response this Worker made, never copied.
 #![forbid(unsafe_code)]
 
+mod fetch;
+
+pub use fetch::{fetch_bounded, FetchTarget};
+
 use edge_auth::{LogLineBuilder, Refusal, Rejection, RequestFacts};
 use std::cell::RefCell;
 use std::future::Future;

@@ -79,5 +79,34 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// One rule holding every condition kind, all of which pass, and an `any_of` whose last
+/// alternative holds: the cost of evaluating conditions rather than finding the rule.
+fn bench_conditions(c: &mut Criterion) {
+    let t = RuleTable::from_toml(
+        "[[rule]]\npath = \"/u/{id}/**\"\nroles_any = [\"x\", \"user\"]\nroles_all = [\"user\", \"staff\"]\n\
+         scopes_any = [\"read\"]\nscopes_all = [\"read\", \"write\"]\nowner = \"id\"\n\
+         any_of = [{ roles_any = [\"admin\"] }, { scopes_all = [\"audit\"] }, { owner = \"id\", roles_all = [\"staff\"] }]\n",
+    )
+    .unwrap()
+    .table;
+    let user = Principal {
+        sub: "u42".into(),
+        roles: vec!["user".into(), "staff".into()],
+        scopes: vec!["write".into(), "read".into()],
+    };
+    let path = normalize_path("/u/u42/files").unwrap();
+    let d = t.decide(&Method::Get, &path, Some(&user));
+    assert_eq!(d.verdict, rule_table::Verdict::Allow);
+    c.bench_function("decide every condition kind + any_of", |b| {
+        b.iter(|| {
+            t.decide(
+                black_box(&Method::Get),
+                black_box(&path),
+                Some(black_box(&user)),
+            )
+        })
+    });
+}
+
+criterion_group!(benches, bench, bench_conditions);
 criterion_main!(benches);

@@ -4,7 +4,7 @@ use crate::decide::{Access, Conditions, Rule, RuleTable};
 use crate::error::{RuleRef, TableError, TableErrorKind as K, TableErrors, Warning};
 use crate::method::{Method, MethodError, MethodSet};
 use crate::pattern::Pattern;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Unexpected};
 use serde::Deserialize;
 use std::sync::Arc;
 use toml::{Table, Value};
@@ -305,6 +305,17 @@ fn compile_any_of(ctx: &mut Ctx<'_>, t: &Table, pattern: Option<&Pattern>) -> Ve
     let mut out = Vec::with_capacity(alts.len());
     for (i, alt) in alts.iter().enumerate() {
         let n = i + 1;
+        // Only a table is an alternative: serde would also read an array positionally.
+        if !alt.is_table() {
+            ctx.push(K::InvalidValue {
+                key: format!("any_of[{n}]"),
+                expected: format!(
+                    "is not a valid alternative (invalid type: {}, expected a table of conditions); allowed keys: roles_any, roles_all, scopes_any, scopes_all, owner",
+                    unexpected(alt)
+                ),
+            });
+            continue;
+        }
         match alt.clone().try_into::<RawConditions>() {
             Ok(raw) => {
                 let c = compile_conditions(ctx, raw, pattern, &format!("any_of[{n}]."));
@@ -376,5 +387,18 @@ fn compile_conditions(
         scopes_any: c_scopes_any,
         scopes_all: c_scopes_all,
         owner,
+    }
+}
+
+/// What a TOML value is, in serde's words ("integer `5`", "sequence").
+fn unexpected(v: &Value) -> Unexpected<'_> {
+    match v {
+        Value::String(s) => Unexpected::Str(s),
+        Value::Integer(i) => Unexpected::Signed(*i),
+        Value::Float(f) => Unexpected::Float(*f),
+        Value::Boolean(b) => Unexpected::Bool(*b),
+        Value::Datetime(_) => Unexpected::Other("date-time"),
+        Value::Array(_) => Unexpected::Seq,
+        Value::Table(_) => Unexpected::Map,
     }
 }

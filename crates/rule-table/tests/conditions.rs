@@ -378,3 +378,29 @@ fn alternatives_explain_each_failure_and_flag_scope() {
         (F, "no_alternative_met")
     );
 }
+
+#[test]
+fn an_alternative_must_be_a_table() {
+    let alt = |inner: &str, found: &str| {
+        assert_eq!(
+            messages(&format!("any_of = [{{ owner = \"id\" }}, {inner}]")),
+            [format!(
+                "rule 1: \"any_of[2]\" is not a valid alternative (invalid type: {found}, expected a table of conditions); {ALLOWED_IN_ALTERNATIVE}"
+            )],
+            "{inner}"
+        );
+    };
+    alt("\"roles_any\"", "string \"roles_any\"");
+    alt("5", "integer `5`");
+    alt("1.5", "floating point `1.5`");
+    alt("true", "boolean `true`");
+    alt("1979-05-27", "date-time");
+    alt("[]", "sequence");
+    alt("[\"admin\"]", "sequence");
+    // A list of every condition's value in table order is not an alternative either (serde
+    // would read it positionally; the format has no such syntax, so it is refused).
+    alt(
+        "[[\"admin\"], [\"a\"], [\"s\"], [\"t\"], \"id\"]",
+        "sequence",
+    );
+}

@@ -1,12 +1,12 @@
 //! From TOML text to a validated [`RuleTable`], collecting every error.
 
-use crate::decide::{Access, Conditions, Rule, RuleTable};
+use crate::conditions::{self, Conditions, WrittenConditions};
+use crate::decide::{Access, Rule, RuleTable};
 use crate::error::{RuleRef, TableError, TableErrorKind as K, TableErrors, Warning};
 use crate::method::{Method, MethodError, MethodSet};
 use crate::pattern::Pattern;
 use serde::de::{DeserializeOwned, Unexpected};
-use serde::Deserialize;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use toml::{Table, Value};
 
 /// A compiled table plus the warnings found while compiling it.
@@ -19,37 +19,28 @@ pub struct Compiled {
 }
 
 const TOP_KEYS: &str = "case_sensitive, rule";
-const RULE_KEYS: &[&str] = &[
-    "name",
-    "path",
-    "methods",
-    "allow",
-    "roles_any",
-    "roles_all",
-    "scopes_any",
-    "scopes_all",
-    "owner",
-    "any_of",
-];
-const RULE_KEYS_TEXT: &str =
-    "name, path, methods, allow, roles_any, roles_all, scopes_any, scopes_all, owner, any_of";
-const CONDITION_KEYS: &[&str] = &[
-    "roles_any",
-    "roles_all",
-    "scopes_any",
-    "scopes_all",
-    "owner",
-];
+/// The keys of a rule besides its conditions: these come first, then the conditions, then
+/// `any_of` (the order "unknown key" messages list them in).
+const RULE_KEYS_BEFORE_CONDITIONS: &[&str] = &["name", "path", "methods", "allow"];
+const ANY_OF: &str = "any_of";
 
-/// Conditions as written (top level of a rule, or one `any_of` alternative).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConditions {
-    roles_any: Option<Vec<String>>,
-    roles_all: Option<Vec<String>>,
-    scopes_any: Option<Vec<String>>,
-    scopes_all: Option<Vec<String>>,
-    owner: Option<String>,
+/// Every key of a rule, for "unknown key" messages.
+static RULE_KEYS_TEXT: LazyLock<String> = LazyLock::new(|| {
+    let keys: Vec<&str> = RULE_KEYS_BEFORE_CONDITIONS
+        .iter()
+        .copied()
+        .chain(conditions::keys())
+        .chain([ANY_OF])
+        .collect();
+    keys.join(", ")
+});
+
+/// The keys of an `any_of` alternative, for its messages.
+static ALTERNATIVE_KEYS_TEXT: LazyLock<String> =
+    LazyLock::new(|| conditions::keys().collect::<Vec<_>>().join(", "));
+
+fn is_rule_key(key: &str) -> bool {
+    RULE_KEYS_BEFORE_CONDITIONS.contains(&key) || key == ANY_OF || conditions::find(key).is_some()
 }
 
 /// Error collector bound to one rule.
@@ -77,8 +68,6 @@ impl Ctx<'_> {
         }
     }
 }
-
-const LIST: &str = "must be a list of strings, like [\"admin\"]";
 
 impl RuleTable {
     /// Parses and validates a rule table; on failure returns every error found.
@@ -172,10 +161,10 @@ fn compile_rule(
         });
         return None;
     };
-    for key in t.keys().filter(|k| !RULE_KEYS.contains(&k.as_str())) {
+    for key in t.keys().filter(|k| !is_rule_key(k)) {
         ctx.push(K::UnknownKey {
             key: key.clone(),
-            allowed: RULE_KEYS_TEXT,
+            allowed: RULE_KEYS_TEXT.as_str(),
         });
     }
     ctx.get::<String>(t, "name", "must be a string");
@@ -209,17 +198,10 @@ fn compile_rule(
             None
         }
     };
-    let top = RawConditions {
-        roles_any: ctx.get(t, "roles_any", LIST),
-        roles_all: ctx.get(t, "roles_all", LIST),
-        scopes_any: ctx.get(t, "scopes_any", LIST),
-        scopes_all: ctx.get(t, "scopes_all", LIST),
-        owner: ctx.get(t, "owner", "must be a string naming a path {param}"),
-    };
-    let all = compile_conditions(&mut ctx, top, pattern.as_ref(), "");
+    let written = WrittenConditions::read_rule(t, |k| ctx.push(k));
+    let all = written.compile(pattern.as_ref(), "", |k| ctx.push(k));
     let any_of = compile_any_of(&mut ctx, t, pattern.as_ref());
-    let has_conditions =
-        t.contains_key("any_of") || CONDITION_KEYS.iter().any(|k| t.contains_key(*k));
+    let has_conditions = t.contains_key(ANY_OF) || conditions::keys().any(|k| t.contains_key(k));
     let access = match allow {
         Some(kind @ ("public" | "deny")) if has_conditions => {
             ctx.push(K::ConditionsWithAllow { allow: kind });
@@ -289,7 +271,7 @@ fn compile_methods(ctx: &mut Ctx<'_>, t: &Table) -> Option<MethodSet> {
 }
 
 fn compile_any_of(ctx: &mut Ctx<'_>, t: &Table, pattern: Option<&Pattern>) -> Vec<Conditions> {
-    let Some(v) = t.get("any_of") else {
+    let Some(v) = t.get(ANY_OF) else {
         return Vec::new();
     };
     let Some(alts) = v.as_array() else {
@@ -305,89 +287,33 @@ fn compile_any_of(ctx: &mut Ctx<'_>, t: &Table, pattern: Option<&Pattern>) -> Ve
     let mut out = Vec::with_capacity(alts.len());
     for (i, alt) in alts.iter().enumerate() {
         let n = i + 1;
-        // Only a table is an alternative: serde would also read an array positionally.
-        if !alt.is_table() {
-            ctx.push(K::InvalidValue {
-                key: format!("any_of[{n}]"),
-                expected: format!(
-                    "is not a valid alternative (invalid type: {}, expected a table of conditions); allowed keys: roles_any, roles_all, scopes_any, scopes_all, owner",
-                    unexpected(alt)
-                ),
-            });
+        let invalid = |problem: String| K::InvalidValue {
+            key: format!("any_of[{n}]"),
+            expected: format!(
+                "is not a valid alternative ({problem}); allowed keys: {}",
+                ALTERNATIVE_KEYS_TEXT.as_str()
+            ),
+        };
+        // Only a table is an alternative.
+        let Some(table) = alt.as_table() else {
+            let found = unexpected(alt);
+            ctx.push(invalid(format!(
+                "invalid type: {found}, expected a table of conditions"
+            )));
             continue;
-        }
-        match alt.clone().try_into::<RawConditions>() {
-            Ok(raw) => {
-                let c = compile_conditions(ctx, raw, pattern, &format!("any_of[{n}]."));
-                if c.is_empty() && alt.as_table().is_some_and(Table::is_empty) {
+        };
+        match WrittenConditions::read_alternative(table) {
+            Ok(written) => {
+                let c = written.compile(pattern, &format!("any_of[{n}]."), |k| ctx.push(k));
+                if c.is_empty() && table.is_empty() {
                     ctx.push(K::EmptyAlternative(n));
                 }
                 out.push(c);
             }
-            Err(e) => ctx.push(K::InvalidValue {
-                key: format!("any_of[{n}]"),
-                expected: format!(
-                    "is not a valid alternative ({}); allowed keys: roles_any, roles_all, scopes_any, scopes_all, owner",
-                    e.message().trim_end()
-                ),
-            }),
+            Err(problem) => ctx.push(invalid(problem)),
         }
     }
     out
-}
-
-fn compile_conditions(
-    ctx: &mut Ctx<'_>,
-    raw: RawConditions,
-    pattern: Option<&Pattern>,
-    prefix: &str,
-) -> Conditions {
-    let mut list = |key: &str, v: Option<Vec<String>>| -> Vec<String> {
-        let v = v.unwrap_or_default();
-        let key = format!("{prefix}{key}");
-        if v.is_empty() {
-            return v;
-        }
-        if v.iter().any(String::is_empty) {
-            ctx.push(K::EmptyEntry(key));
-        }
-        v
-    };
-    let empty = |v: &Option<Vec<String>>| v.as_ref().is_some_and(Vec::is_empty);
-    let empties: Vec<&str> = [
-        ("roles_any", empty(&raw.roles_any)),
-        ("roles_all", empty(&raw.roles_all)),
-        ("scopes_any", empty(&raw.scopes_any)),
-        ("scopes_all", empty(&raw.scopes_all)),
-    ]
-    .into_iter()
-    .filter_map(|(k, e)| e.then_some(k))
-    .collect();
-    let c_roles_any = list("roles_any", raw.roles_any);
-    let c_roles_all = list("roles_all", raw.roles_all);
-    let c_scopes_any = list("scopes_any", raw.scopes_any);
-    let c_scopes_all = list("scopes_all", raw.scopes_all);
-    for k in empties {
-        ctx.push(K::EmptyList(format!("{prefix}{k}")));
-    }
-    let owner = raw.owner.and_then(|param| match pattern {
-        // Without a valid pattern the path error is already reported.
-        None => None,
-        Some(p) => match p.param_index(&param) {
-            Some(idx) => Some((param, idx)),
-            None => {
-                ctx.push(K::OwnerUnknownParam(param));
-                None
-            }
-        },
-    });
-    Conditions {
-        roles_any: c_roles_any,
-        roles_all: c_roles_all,
-        scopes_any: c_scopes_any,
-        scopes_all: c_scopes_all,
-        owner,
-    }
 }
 
 /// What a TOML value is, in serde's words ("integer `5`", "sequence").

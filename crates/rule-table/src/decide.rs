@@ -1,5 +1,6 @@
 //! The compiled table and its evaluation: first matching rule decides.
 
+use crate::conditions::Conditions;
 use crate::error::RuleRef;
 use crate::lookalike::PathPolicy;
 use crate::method::{Method, MethodSet};
@@ -98,50 +99,6 @@ impl Reason {
             Reason::NoRuleMatched => "no_rule_matched",
             Reason::AsciiLookalike => PathError::AsciiLookalike.code(),
         }
-    }
-}
-
-/// A set of conditions that must all hold (all lists non-empty when present).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Conditions {
-    pub(crate) roles_any: Vec<String>,
-    pub(crate) roles_all: Vec<String>,
-    pub(crate) scopes_any: Vec<String>,
-    pub(crate) scopes_all: Vec<String>,
-    /// Parameter name and the index of the path segment it captures.
-    pub(crate) owner: Option<(String, usize)>,
-}
-
-impl Conditions {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.roles_any.is_empty()
-            && self.roles_all.is_empty()
-            && self.scopes_any.is_empty()
-            && self.scopes_all.is_empty()
-            && self.owner.is_none()
-    }
-
-    /// The first failing condition, in a fixed order: roles, scopes, owner.
-    pub(crate) fn check(&self, p: &Principal, path: &NormalizedPath) -> Result<(), Reason> {
-        let has = |set: &[String], x: &String| set.contains(x);
-        if !self.roles_any.is_empty() && !self.roles_any.iter().any(|r| has(&p.roles, r)) {
-            return Err(Reason::MissingRole);
-        }
-        if !self.roles_all.iter().all(|r| has(&p.roles, r)) {
-            return Err(Reason::MissingRole);
-        }
-        if !self.scopes_any.is_empty() && !self.scopes_any.iter().any(|s| has(&p.scopes, s)) {
-            return Err(Reason::MissingScope);
-        }
-        if !self.scopes_all.iter().all(|s| has(&p.scopes, s)) {
-            return Err(Reason::MissingScope);
-        }
-        if let Some((_, idx)) = &self.owner {
-            if path.segment(*idx) != Some(p.sub.as_str()) {
-                return Err(Reason::NotOwner);
-            }
-        }
-        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Human-readable account of how a request is decided (for the CLI and debugging).
 
-use crate::decide::{Access, Conditions, Principal, Reason, Rule, RuleTable, Verdict};
+use crate::conditions::Conditions;
+use crate::decide::{Access, Principal, Reason, Rule, RuleTable, Verdict};
 use crate::method::{Method, MethodError};
 use crate::path::{normalize_path, NormalizedPath, PathError};
 use std::fmt::Write;
@@ -160,49 +161,8 @@ fn failed_conditions(rule: &Rule, path: &NormalizedPath, p: &Principal) -> Strin
 }
 
 fn describe_failure(c: &Conditions, path: &NormalizedPath, p: &Principal) -> String {
-    let list = |v: &[String]| v.join(", ");
-    match c.check(p, path) {
-        Ok(()) => "holds".into(),
-        Err(Reason::MissingRole)
-            if !c.roles_any.is_empty() && !c.roles_any.iter().any(|r| p.roles.contains(r)) =>
-        {
-            format!(
-                "needs one of roles [{}]; identity has [{}]",
-                list(&c.roles_any),
-                list(&p.roles)
-            )
-        }
-        Err(Reason::MissingRole) => {
-            format!(
-                "needs all of roles [{}]; identity has [{}]",
-                list(&c.roles_all),
-                list(&p.roles)
-            )
-        }
-        Err(Reason::MissingScope)
-            if !c.scopes_any.is_empty() && !c.scopes_any.iter().any(|s| p.scopes.contains(s)) =>
-        {
-            format!(
-                "needs one of scopes [{}]; identity has [{}]",
-                list(&c.scopes_any),
-                list(&p.scopes)
-            )
-        }
-        Err(Reason::MissingScope) => {
-            format!(
-                "needs all of scopes [{}]; identity has [{}]",
-                list(&c.scopes_all),
-                list(&p.scopes)
-            )
-        }
-        Err(Reason::NotOwner) => match &c.owner {
-            Some((name, idx)) => format!(
-                "needs the owner: {{{name}}} is {:?} but sub is {:?}",
-                path.segment(*idx).unwrap_or(""),
-                p.sub
-            ),
-            None => "needs the owner".into(),
-        },
-        Err(r) => r.code().into(),
+    match c.first_failure(p, path) {
+        None => "holds".into(),
+        Some(failed) => failed.explain(p, path),
     }
 }

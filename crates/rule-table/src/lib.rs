@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod compile;
+mod conditions;
 mod decide;
 mod error;
 mod explain;

@@ -2,8 +2,9 @@
 //! fixes the shape of its value), the reason it fails with, what `explain` says then and its
 //! line in the docs. Parsing, validation, [`RuleTable::decide`](crate::RuleTable::decide),
 //! [`explain`](crate::explain) and the documented key lists all come from [`CONDITIONS`];
-//! adding a condition is one entry there (plus its tests, and
-//! `REGENERATE_CONDITION_DOCS=1 cargo test -p rule-table conditions` for the docs).
+//! adding a condition that checks like an existing one is one entry there (plus its tests,
+//! and `REGENERATE_CONDITION_DOCS=1 cargo test -p rule-table conditions` for the docs); a new
+//! kind of check also adds a [`Check`] variant and its arms in [`Condition`].
 //!
 //! A rule's conditions are compiled into [`Test`]s, which a request evaluates with one
 //! `match`: no allocation, no call through a pointer.

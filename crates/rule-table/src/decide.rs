@@ -59,7 +59,6 @@ impl Verdict {
 
 /// Why a decision came out as it did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Reason {
     /// A `public` rule matched.
     PublicRule,

@@ -63,7 +63,6 @@ impl std::error::Error for TableError {}
 
 /// The kinds of rule-table errors.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum TableErrorKind {
     /// The file is not valid TOML (the parser's message, with line and column).
     Syntax(String),

@@ -61,7 +61,6 @@ impl fmt::Display for NormalizedPath {
 
 /// Why a request path was rejected; the Worker answers 400 Bad Request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum PathError {
     /// Empty, or not starting with `/`.
     NotAbsolute,

@@ -29,7 +29,6 @@ pub(crate) struct Pattern {
 
 /// What is wrong with a rule's `path` (several may be reported for one path).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum PatternProblem {
     /// Does not start with `/`.
     NotAbsolute,

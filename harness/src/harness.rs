@@ -172,10 +172,12 @@ impl Harness {
     }
 
     /// The JSON log line `worker` (`"auth"` or `"authz"`) wrote for this response's request
-    /// (found by its `x-request-id`), waiting up to 5 s for the output to be written; `None` if
+    /// (found by its request id: the response's `x-request-id` on a refusal, the one the origin
+    /// saw on a forwarded request), waiting up to 5 s for the output to be written; `None` if
     /// it never is.
     pub fn log_line(&self, worker: &str, response: &Response) -> Option<Value> {
-        let request_id = response.header("x-request-id")?;
+        let request_id = self.request_id(response)?;
+        let request_id = request_id.as_str();
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let found = self.stack.log().lines().find_map(|line| {
@@ -188,6 +190,26 @@ impl Harness {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The request id of this response's request: its `x-request-id` (every refusal carries
+    /// one), else the one the origin received.
+    pub fn request_id(&self, response: &Response) -> Option<String> {
+        if let Some(id) = response.header("x-request-id") {
+            return Some(id.to_owned());
+        }
+        let seen = self.seen(response);
+        seen.first()?.header("x-request-id").map(str::to_owned)
+    }
+
+    /// Every JSON log line of the request with `request_id`, in order, from both Workers.
+    pub fn log_lines_of(&self, request_id: &str) -> Vec<Value> {
+        self.stack
+            .log()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line.get(line.find('{')?..)?).ok())
+            .filter(|value| value["request_id"] == request_id && value["worker"].is_string())
+            .collect()
     }
 
     /// The last 40 lines the Workers printed, for failure messages.

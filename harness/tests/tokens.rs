@@ -418,7 +418,9 @@ fn an_unverified_email_never_reaches_the_origin() {
             if withheld.is_some() && seen.headers.iter().any(|(_, v)| v.contains(&email)) {
                 return Err(format!("{round}: the unverified e-mail reached the origin"));
             }
-            let line = h.log_line("auth", &r).ok_or("no auth log line")?;
+            // Forwarded: the authz Worker writes the request's one line, with the auth Worker's
+            // facts from the context.
+            let line = h.log_line("authz", &r).ok_or("no authz log line")?;
             if line["email_withheld"].as_str() != *withheld {
                 return Err(format!("{round}: log line {line}"));
             }

@@ -19,7 +19,8 @@ pub use authn::pipeline::{
 };
 pub use authz::config::AuthzConfig;
 pub use authz::origin::{join_origin, OriginUrl};
-pub use authz::pipeline::{authorize, screen, AuthzRequest, Forward};
+pub use authz::pipeline::{authorize, decide, screen, AuthzRequest, Forward};
+pub use authz::rules::Rules;
 pub use config::{ConfigError, DEFAULT_REALM, MAX_CLOCK_SKEW_SECONDS};
 pub use error::HandoffError;
 pub use http::facts::{Refusal, RequestFacts};
@@ -27,9 +28,9 @@ pub use http::log::{request_id, LogLine, LogLineBuilder, Outcome, WorkerName};
 pub use http::refusal::{error_response, ErrorResponse, Rejection};
 pub use http::request_url::RequestUrl;
 pub use wire::context::{
-    sign_context, verify_context, ContextError, ContextKey, RequestBinding,
-    CONTEXT_FUTURE_SKEW_SECONDS, DEFAULT_CONTEXT_MAX_AGE_SECONDS, MAX_CONTEXT_HEADER_BYTES,
-    MIN_CONTEXT_SECRET_BYTES,
+    open_context, sign_context, sign_context_with_notes, verify_context, ContextError, ContextKey,
+    ContextNotes, RequestBinding, CONTEXT_FUTURE_SKEW_SECONDS, DEFAULT_CONTEXT_MAX_AGE_SECONDS,
+    MAX_CONTEXT_HEADER_BYTES, MIN_CONTEXT_SECRET_BYTES,
 };
 pub use wire::headers::{
     is_client_identity_header, is_header_name, override_headers, same_header_name, stripped_kind,

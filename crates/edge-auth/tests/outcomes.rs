@@ -20,11 +20,11 @@ use ed25519_dalek::{Signer as _, SigningKey};
 use edge_auth::{
     authenticate, authorize, screen, AuthConfig, Authenticated, AuthzConfig, AuthzRequest,
     CachedToken, Identity, KeySource, KeySourceError, Refusal, Rejection, RequestBinding,
-    RequestCredentials, RequestUrl,
+    RequestCredentials, RequestUrl, Rules,
 };
 use jose_jwt::{JwkSet, RustCryptoVerifier};
 use jwks_cache::VerifiedTokens;
-use rule_table::{PathPolicy, RuleTable};
+use rule_table::PathPolicy;
 use serde_json::{json, Value};
 
 const NOW: i64 = 1_900_000_000;
@@ -138,8 +138,8 @@ fn authz_config() -> AuthzConfig {
     .expect("a valid configuration")
 }
 
-fn table() -> RuleTable {
-    RuleTable::from_toml(RULES).expect("a valid table").table
+fn rules() -> Rules {
+    Rules::compile(RULES).expect("a valid table")
 }
 
 /// Runs a future that never waits on real I/O (the fakes answer at once) to completion.
@@ -208,7 +208,7 @@ fn authorize_as(
         context: context.as_deref(),
         request_id: Some(REQUEST_ID),
     };
-    authorize(&request, NOW, &authz_config(), &table())
+    authorize(&request, NOW, &authz_config(), &rules())
 }
 
 /// The status, the body's `error` and the `WWW-Authenticate` value of a refusal.
@@ -392,7 +392,7 @@ fn row_a_context_for_another_request_is_401_and_never_anonymous() {
             context: Some(&captured),
             request_id: Some(REQUEST_ID),
         };
-        let refusal = authorize(&request, NOW, &authz_config(), &table()).expect_err(url);
+        let refusal = authorize(&request, NOW, &authz_config(), &rules()).expect_err(url);
         assert_eq!(
             (answer(&refusal).0, refusal.reason),
             (401, "context_mismatch"),
@@ -406,7 +406,7 @@ fn row_a_context_for_another_request_is_401_and_never_anonymous() {
         context: Some("v2.forged.x"),
         request_id: Some(REQUEST_ID),
     };
-    let refusal = authorize(&request, NOW, &authz_config(), &table()).expect_err("forged");
+    let refusal = authorize(&request, NOW, &authz_config(), &rules()).expect_err("forged");
     assert_eq!(answer(&refusal).0, 401);
 }
 

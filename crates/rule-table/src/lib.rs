@@ -4,6 +4,9 @@
 mod compile;
 mod conditions;
 mod decide;
+/// For the Workers' build scripts only (feature `build`): the table they compile in.
+#[cfg(feature = "build")]
+pub mod embed;
 mod error;
 mod explain;
 mod lint;

@@ -4,8 +4,8 @@
 
 use crate::isolate::Isolate;
 use edge_auth::{
-    identity_headers, sign_context, HeaderPolicy, Identity, Rejection, RequestBinding, RequestUrl,
-    CONTEXT_HEADER, REQUEST_ID_HEADER,
+    identity_headers, sign_context_with_notes, ContextNotes, HeaderPolicy, Identity, Rejection,
+    RequestBinding, RequestUrl, CONTEXT_HEADER, REQUEST_ID_HEADER,
 };
 use rule_table::Method;
 use wasm_bindgen::{JsCast, JsValue};
@@ -23,18 +23,25 @@ fn not_forwarded(rejection: Rejection, reason: &'static str) -> NotForwarded {
     NotForwarded { rejection, reason }
 }
 
-/// Sends the request on to `AUTHZ` with `method` (upper-case for the RFC 9110 methods, so the
-/// decision never rests on what the runtime does with `patch`); the authz Worker's answer comes
-/// back with our request id.
+/// What goes to the authz Worker besides the request: the normalized method (upper-case for the
+/// RFC 9110 methods, so the decision never rests on what the runtime does with `patch`), the
+/// verified identity and the notes signed with it.
+pub(crate) struct Handoff<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) identity: Option<&'a Identity>,
+    pub(crate) notes: ContextNotes,
+}
+
+/// Sends the request on to `AUTHZ`; its answer comes back as it is (a refusal already carries
+/// our request id; a forwarded response gets it only with `ECHO_REQUEST_ID=true`).
 pub(crate) async fn to_authz(
     req: &Request,
-    method: &Method,
+    handoff: &Handoff<'_>,
     env: &Env,
     isolate: &Isolate,
-    identity: Option<&Identity>,
     request_id: &str,
 ) -> Result<Response, NotForwarded> {
-    let forwarded = forwarded_request(req, method, isolate, identity, request_id)?;
+    let forwarded = forwarded_request(req, handoff, isolate, request_id)?;
     let Some(authz) = worker_glue::service(env, "AUTHZ") else {
         worker_glue::log_event(
             request_id,
@@ -55,6 +62,9 @@ pub(crate) async fn to_authz(
         .send(&forwarded)
         .await
         .map_err(|e| unreachable("authz_fetch_failed", e))?;
+    if !isolate.config.echo_request_id() {
+        return Ok(response);
+    }
     with_request_id(response, request_id).map_err(|e| unreachable("response_copy_failed", e))
 }
 
@@ -62,11 +72,11 @@ pub(crate) async fn to_authz(
 /// normalized method, its identity headers replaced by ours and the context bound to this copy.
 fn forwarded_request(
     req: &Request,
-    method: &Method,
+    handoff: &Handoff<'_>,
     isolate: &Isolate,
-    identity: Option<&Identity>,
     request_id: &str,
 ) -> Result<Request, NotForwarded> {
+    let (method, identity) = (handoff.method, handoff.identity);
     let config = &isolate.config;
     let init = RequestInit::new();
     init.set_method(method.as_str());
@@ -102,8 +112,9 @@ fn forwarded_request(
         let binding = RequestBinding::new(&method, &url, request_id);
         set(
             CONTEXT_HEADER,
-            &sign_context(
+            &sign_context_with_notes(
                 identity,
+                &handoff.notes,
                 config.context_key(),
                 &binding,
                 worker_glue::now_seconds(),

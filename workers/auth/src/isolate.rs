@@ -1,8 +1,8 @@
-//! Per-isolate state: the configuration (read once from `[vars]`/secrets), the JWKS cache and
-//! the verified tokens, shared by all requests of the isolate.
+//! Per-isolate state: the configuration (read once from `[vars]`/secrets), the rule table, the
+//! JWKS cache and the verified tokens, shared by all requests of the isolate.
 
 use crate::keys::KeySet;
-use edge_auth::{AuthConfig, CachedToken, ConfigError};
+use edge_auth::{AuthConfig, CachedToken, ConfigError, Rules};
 use jwks_cache::{CachePolicy, JwksCache, VerifiedTokens};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -10,9 +10,14 @@ use std::time::Duration;
 use worker::Env;
 use worker_glue::{per_isolate, IsolateCell};
 
+/// The rule table the Worker was built with: the authz Worker's, so the auth Worker refuses
+/// at the first hop exactly what the authz Worker would refuse.
+const RULES: &str = include_str!(concat!(env!("OUT_DIR"), "/rules.toml"));
+
 /// What every request of this isolate shares.
 pub(crate) struct Isolate {
     pub(crate) config: AuthConfig,
+    pub(crate) rules: Rules,
     pub(crate) cache: JwksCache<KeySet>,
     pub(crate) tokens: VerifiedTokens<KeySet, CachedToken>,
 }
@@ -36,6 +41,7 @@ impl Isolate {
             ..CachePolicy::default()
         };
         Ok(Isolate {
+            rules: Rules::compile(RULES)?,
             tokens: VerifiedTokens::new(config.token_cache_entries()),
             config,
             cache: JwksCache::new(policy),

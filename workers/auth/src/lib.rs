@@ -11,14 +11,13 @@ mod forward;
 mod isolate;
 mod keys;
 
-include!(concat!(env!("OUT_DIR"), "/path_policy.rs"));
-
-use edge_auth::{CredentialHeaders, LogLine, Outcome, Refusal, RequestUrl, WorkerName, RAY_HEADER};
+use edge_auth::{CredentialHeaders, LogLine, Refusal, RequestUrl, WorkerName, RAY_HEADER};
+use forward::Handoff;
 use keys::{IsolateKeys, WebCrypto};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use web_sys::Request;
-use worker::{console_log, Env};
+use worker::Env;
 use worker_glue::{header, refuse, Answer};
 
 /// The fetch handler the runtime calls (see `worker_glue::serve` for why it is not `#[event]`).
@@ -42,7 +41,8 @@ async fn handle(req: Request, env: Env) -> Answer {
     let answer = |refusal: Refusal| refuse(&refusal, realm, &request_id, log.clone());
 
     // Cheap refusals first: nothing these refuse could be forwarded, so no token is verified.
-    let (method, _, _) = match edge_auth::screen(&raw_method, &raw_url, PATH_POLICY) {
+    let policy = isolate.rules.table().path_policy();
+    let (method, _, path) = match edge_auth::screen(&raw_method, &raw_url, policy) {
         Ok(screened) => screened,
         Err(refusal) => return answer(refusal),
     };
@@ -68,21 +68,28 @@ async fn handle(req: Request, env: Env) -> Answer {
         Err(refusal) => return answer(refusal),
     };
 
+    // Refused at the first hop: the same answer the authz Worker would give, without calling it.
+    let mut facts = authenticated.facts;
+    facts.path = Some(path.as_str().to_owned());
     let identity = authenticated.identity.as_ref();
-    match forward::to_authz(&req, &method, &env, &isolate, identity, &request_id).await {
-        Ok(response) => {
-            let line = authenticated
-                .facts
-                .annotate(log.clone())
-                .outcome(Outcome::Allowed, authenticated.reason())
-                .status(response.status());
-            console_log!("{}", line.build().to_json());
-            Ok(response)
-        }
-        Err(not_forwarded) => answer(Refusal::new(
-            not_forwarded.rejection,
-            not_forwarded.reason,
-            &authenticated.facts,
-        )),
+    if let Err(refusal) =
+        edge_auth::decide(&method, &path, identity, isolate.rules.table(), &mut facts)
+    {
+        return answer(refusal);
     }
+    let handoff = Handoff {
+        method: &method,
+        identity,
+        notes: facts.context_notes(&isolate.rules),
+    };
+    // Forwarded: the authz Worker decides again and writes the request's one log line.
+    forward::to_authz(&req, &handoff, &env, &isolate, &request_id)
+        .await
+        .or_else(|not_forwarded| {
+            answer(Refusal::new(
+                not_forwarded.rejection,
+                not_forwarded.reason,
+                &facts,
+            ))
+        })
 }

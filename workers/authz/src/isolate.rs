@@ -1,18 +1,18 @@
 //! Per-isolate state: the configuration and the rule table compiled into this Worker.
 
-use edge_auth::AuthzConfig;
-use rule_table::RuleTable;
+use edge_auth::{AuthzConfig, Rules};
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::Env;
 use worker_glue::{per_isolate, IsolateCell};
 
-/// The rule table users edit; `build.rs` has already refused it if it has an error.
-const RULES: &str = include_str!("../rules.toml");
+/// The rule table the Worker was built with (`build.rs` has already refused it if it has an
+/// error); the auth Worker embeds the same one.
+const RULES: &str = include_str!(concat!(env!("OUT_DIR"), "/rules.toml"));
 
 pub(crate) struct Isolate {
     pub(crate) config: AuthzConfig,
-    pub(crate) table: RuleTable,
+    pub(crate) rules: Rules,
 }
 
 thread_local! {
@@ -27,10 +27,9 @@ impl Isolate {
     fn build(env: &Env) -> Result<Isolate, String> {
         let config = AuthzConfig::from_env(|name| worker_glue::read_var(env, name))
             .map_err(|e| e.to_string())?;
-        // Validated at build time; should it still fail, every request is refused (500).
-        let table = RuleTable::from_toml(RULES)
-            .map_err(|e| format!("rules.toml: {e}"))?
-            .table;
-        Ok(Isolate { config, table })
+        Ok(Isolate {
+            config,
+            rules: Rules::compile(RULES)?,
+        })
     }
 }

@@ -44,7 +44,7 @@ async fn handle(req: Request, env: Env) -> Answer {
         request_id: given_request_id.as_deref(),
     };
     let now = worker_glue::now_seconds();
-    let forward = match edge_auth::authorize(&request, now, &isolate.config, &isolate.table) {
+    let forward = match edge_auth::authorize(&request, now, &isolate.config, &isolate.rules) {
         Ok(forward) => forward,
         Err(refusal) => return refuse(&refusal, realm, &request_id, log),
     };

@@ -50,6 +50,7 @@ pub struct AuthConfig {
     realm: String,
     context_key: ContextKey,
     verification: VerificationOptions,
+    echo_request_id: bool,
 }
 
 impl AuthConfig {
@@ -133,6 +134,11 @@ impl AuthConfig {
             EmailPolicy::UnlessUnverified
         };
 
+        // Off by default, as Envoy's always_set_request_id_in_response: re-making a forwarded
+        // response only for this header costs tens of µs, and the platform's cf-ray (our id
+        // when present) is on every response anyway. Refusals always carry it.
+        let echo_request_id = env.bool_or("ECHO_REQUEST_ID", false)?;
+
         let clock_skew_seconds = env.u64_in(
             "CLOCK_SKEW_SECONDS",
             60,
@@ -153,6 +159,7 @@ impl AuthConfig {
             clock_skew_seconds,
         )?;
         Ok(Self {
+            echo_request_id,
             verification,
             jwks,
             issuers,
@@ -211,6 +218,11 @@ impl AuthConfig {
     /// Claim holding the roles.
     pub fn roles_claim(&self) -> &str {
         &self.roles_claim
+    }
+    /// Whether a response forwarded from the origin carries `x-request-id` (`ECHO_REQUEST_ID`;
+    /// refusals always do).
+    pub fn echo_request_id(&self) -> bool {
+        self.echo_request_id
     }
     /// When the token's e-mail address is forwarded (`REQUIRE_EMAIL_VERIFIED`).
     pub fn email_policy(&self) -> EmailPolicy {

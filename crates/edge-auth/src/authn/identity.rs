@@ -54,6 +54,13 @@ impl EmailWithheld {
             Self::VerificationMissing => "email_verified_missing",
         }
     }
+
+    /// The reason with this [`code`](Self::code), if any.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Unverified, Self::VerificationMissing]
+            .into_iter()
+            .find(|reason| reason.code() == code)
+    }
 }
 
 /// What a verified token establishes: the identity, and what was left out of it.

@@ -8,8 +8,8 @@
 use rule_table::{Method, NormalizedPath, PathPolicy, Principal, RuleTable, Verdict};
 
 use crate::{
-    identity_headers, join_origin, verify_context, AuthzConfig, HeaderPolicy, Identity, Refusal,
-    Rejection, RequestBinding, RequestFacts, RequestUrl,
+    identity_headers, join_origin, open_context, AuthzConfig, ContextNotes, EmailWithheld,
+    HeaderPolicy, Identity, Refusal, Rejection, RequestBinding, RequestFacts, RequestUrl, Rules,
 };
 
 /// What the authz Worker reads from a request before deciding.
@@ -73,18 +73,22 @@ pub fn screen<'u>(
     Ok((method, url, path))
 }
 
-/// Decides `request` at `now_s` (unix seconds) with `table`: first matching rule, default deny.
+/// Decides `request` at `now_s` (unix seconds) with `rules`: first matching rule, default deny.
 ///
 /// Identity comes only from a context the auth Worker signed for this very request (method,
 /// path and query as received, request id) within `CONTEXT_MAX_AGE_SECONDS`; no context is an
 /// anonymous request, and a context present but not valid is refused, never downgraded to
-/// anonymous.
+/// anonymous. This decision is authoritative: the auth Worker decided the same already (and
+/// refused what it would refuse), but nothing it concluded is trusted here except the signed
+/// identity; a context made with another rule table is noted (`rules_mismatch`) and decided
+/// with this one.
 pub fn authorize(
     request: &AuthzRequest<'_>,
     now_s: i64,
     config: &AuthzConfig,
-    table: &RuleTable,
+    rules: &Rules,
 ) -> Result<Forward, Refusal> {
+    let table = rules.table();
     let (method, url, path) = screen(request.method, request.url, table.path_policy())?;
     let mut facts = RequestFacts {
         path: Some(path.as_str().to_owned()),
@@ -97,7 +101,7 @@ pub fn authorize(
             // Absent: "", which the auth Worker never signs, so a mismatch.
             let binding =
                 RequestBinding::new(request.method, &url, request.request_id.unwrap_or(""));
-            let identity = verify_context(
+            let (identity, notes) = open_context(
                 context,
                 config.context_key(),
                 &binding,
@@ -105,33 +109,12 @@ pub fn authorize(
                 config.context_max_age_seconds(),
             )
             .map_err(|e| Refusal::new(Rejection::from(&e), e.code(), &facts))?;
-            facts.sub = Some(identity.sub.clone());
+            take_notes(&mut facts, &notes, rules);
             Some(identity)
         }
     };
 
-    let principal = identity.as_ref().map(|id| Principal {
-        sub: id.sub.clone(),
-        roles: id.roles.clone(),
-        scopes: id.scopes.clone(),
-    });
-    let decision = table.decide(&method, &path, principal.as_ref());
-    if let Some(rule) = &decision.rule {
-        facts.rule = Some((rule.index, rule.name.as_deref().unwrap_or("").to_owned()));
-    }
-    let reason = decision.reason.code();
-    let rejection = match decision.verdict {
-        Verdict::Allow => None,
-        Verdict::BadRequest => Some(Rejection::BadRequest),
-        Verdict::Unauthenticated => Some(Rejection::Unauthorized),
-        Verdict::Forbidden { insufficient_scope } => {
-            Some(Rejection::Forbidden { insufficient_scope })
-        }
-    };
-    if let Some(rejection) = rejection {
-        return Err(Refusal::new(rejection, reason, &facts));
-    }
-
+    let reason = decide(&method, &path, identity.as_ref(), table, &mut facts)?;
     let target = target_url(&url, config, &path)
         .ok_or_else(|| Refusal::new(Rejection::BadRequest, "path_not_forwardable", &facts))?;
     let identity_headers = match &identity {
@@ -147,6 +130,52 @@ pub fn authorize(
         reason,
         facts,
     })
+}
+
+/// The rule table's decision on `method path` for `identity` (`None`: anonymous): the reason
+/// code when a rule allows it, else the refusal (401 without identity, 403 with one, 400 for a
+/// path the table refuses). Both Workers call it: the auth Worker to refuse at the first hop,
+/// the authz Worker to decide for good. The rule that decided goes into `facts`.
+pub fn decide(
+    method: &Method,
+    path: &NormalizedPath,
+    identity: Option<&Identity>,
+    table: &RuleTable,
+    facts: &mut RequestFacts,
+) -> Result<&'static str, Refusal> {
+    let principal = identity.map(|id| Principal {
+        sub: id.sub.clone(),
+        roles: id.roles.clone(),
+        scopes: id.scopes.clone(),
+    });
+    if let Some(id) = identity {
+        facts.sub = Some(id.sub.clone());
+    }
+    let decision = table.decide(method, path, principal.as_ref());
+    if let Some(rule) = &decision.rule {
+        facts.rule = Some((rule.index, rule.name.as_deref().unwrap_or("").to_owned()));
+    }
+    let reason = decision.reason.code();
+    let rejection = match decision.verdict {
+        Verdict::Allow => return Ok(reason),
+        Verdict::BadRequest => Rejection::BadRequest,
+        Verdict::Unauthenticated => Rejection::Unauthorized,
+        Verdict::Forbidden { insufficient_scope } => Rejection::Forbidden { insufficient_scope },
+    };
+    Err(Refusal::new(rejection, reason, facts))
+}
+
+/// The auth Worker's facts for the one log line, and whether it decided with this table.
+fn take_notes(facts: &mut RequestFacts, notes: &ContextNotes, rules: &Rules) {
+    facts.kid.clone_from(&notes.kid);
+    facts.alg = notes.alg.as_deref().and_then(|alg| alg.parse().ok());
+    facts.cached = notes.cached;
+    facts.email_withheld = notes
+        .email_withheld
+        .as_deref()
+        .and_then(EmailWithheld::from_code);
+    facts.rules_mismatch = notes.rules.as_deref() != Some(rules.digest());
+    facts.first_hop_rule = notes.rule;
 }
 
 /// `ORIGIN_URL` + normalized path + query when configured; else the request's own origin with

@@ -5,7 +5,9 @@
 
 use jose_jwt::Algorithm;
 
-use crate::{error_response, EmailWithheld, ErrorResponse, LogLineBuilder, Rejection};
+use crate::{
+    error_response, ContextNotes, EmailWithheld, ErrorResponse, LogLineBuilder, Rejection, Rules,
+};
 
 /// The facts a log line may carry about a request: never a token, a signature or a secret.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,9 +26,26 @@ pub struct RequestFacts {
     pub path: Option<String>,
     /// The rule that decided: its 1-based index in the table, and its name.
     pub rule: Option<(usize, String)>,
+    /// The auth Worker decided with another rule table (deployed without the authz Worker).
+    pub rules_mismatch: bool,
+    /// The rule the auth Worker's decision matched, as its context says (authz Worker only).
+    pub first_hop_rule: Option<usize>,
 }
 
 impl RequestFacts {
+    /// What the auth Worker passes on in the context: the facts the authz Worker's log line
+    /// needs (it writes the request's one line), and the digest of the rules it decided with.
+    pub fn context_notes(&self, rules: &Rules) -> ContextNotes {
+        ContextNotes {
+            rules: Some(rules.digest().to_owned()),
+            rule: self.rule.as_ref().map(|(index, _)| *index),
+            kid: self.kid.clone(),
+            alg: self.alg.map(|alg| alg.as_str().to_owned()),
+            cached: self.cached,
+            email_withheld: self.email_withheld.map(|reason| reason.code().to_owned()),
+        }
+    }
+
     /// `log` with every fact known here.
     pub fn annotate(&self, mut log: LogLineBuilder) -> LogLineBuilder {
         if let Some(path) = &self.path {
@@ -49,6 +68,12 @@ impl RequestFacts {
         }
         if let Some((index, name)) = &self.rule {
             log = log.rule(*index, name);
+        }
+        if self.rules_mismatch {
+            log = log.rules_mismatch();
+        }
+        if let Some(index) = self.first_hop_rule {
+            log = log.first_hop_rule(index);
         }
         log
     }

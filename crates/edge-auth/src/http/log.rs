@@ -75,6 +75,12 @@ pub struct LogLine {
     sub: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rule: Option<RuleRef>,
+    /// The rule the auth Worker's own decision matched (the authz Worker's line only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_hop_rule: Option<usize>,
+    /// The auth Worker decided with another rule table than the authz Worker that wrote this.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    rules_mismatch: bool,
     /// The token was verified earlier in this isolate (no signature check this time).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     cached: bool,
@@ -98,6 +104,8 @@ impl LogLine {
             alg: None,
             sub: None,
             rule: None,
+            first_hop_rule: None,
+            rules_mismatch: false,
             cached: false,
             email_withheld: None,
             status: 200,
@@ -154,6 +162,16 @@ impl LogLineBuilder {
             index,
             name: clean(name, MAX_RULE_NAME),
         });
+        self
+    }
+    /// The rule the auth Worker's decision matched, from its context.
+    pub fn first_hop_rule(mut self, index: usize) -> Self {
+        self.0.first_hop_rule = Some(index);
+        self
+    }
+    /// The auth Worker's rule table differs from this Worker's (`rules_mismatch`).
+    pub fn rules_mismatch(mut self) -> Self {
+        self.0.rules_mismatch = true;
         self
     }
     /// The token was taken from the isolate's cache of verified tokens.

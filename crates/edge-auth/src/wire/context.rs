@@ -200,6 +200,40 @@ impl fmt::Display for ContextError {
 
 impl std::error::Error for ContextError {}
 
+/// What the auth Worker tells the authz Worker besides the identity: the digest of the rule
+/// table it decided with (a different one means the two were deployed from different tables),
+/// and the facts about the token the request's one log line needs. Signed with the identity;
+/// every field optional, so a context without them (`ContextNotes::default()`) is byte for byte
+/// the context without notes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextNotes {
+    /// The auth Worker's rule table digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<String>,
+    /// The rule the auth Worker's own decision matched (its 1-based index): the first hop
+    /// decided too, and this is what it concluded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<usize>,
+    /// The token header's `kid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// The token header's `alg`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+    /// The token came from the auth Worker's verified-token cache.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
+    /// Why the token's e-mail was not forwarded (an `EmailWithheld` code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_withheld: Option<String>,
+}
+
+impl ContextNotes {
+    fn is_empty(&self) -> bool {
+        *self == ContextNotes::default()
+    }
+}
+
 /// The JSON payload, field order fixed (it is part of the wire format).
 #[derive(Serialize)]
 struct PayloadOut<'a> {
@@ -212,6 +246,8 @@ struct PayloadOut<'a> {
     iss: &'a str,
     iat: i64,
     req: &'a str,
+    #[serde(skip_serializing_if = "ContextNotes::is_empty")]
+    notes: &'a ContextNotes,
 }
 
 #[derive(Deserialize)]
@@ -225,11 +261,24 @@ struct PayloadIn {
     iss: String,
     iat: i64,
     req: String,
+    #[serde(default)]
+    notes: ContextNotes,
 }
 
 /// Sign `identity` for the request `binding` at time `now_unix`; the result is the header value.
 pub fn sign_context(
     identity: &Identity,
+    key: &ContextKey,
+    binding: &RequestBinding<'_>,
+    now_unix: i64,
+) -> String {
+    sign_context_with_notes(identity, &ContextNotes::default(), key, binding, now_unix)
+}
+
+/// [`sign_context`] with the auth Worker's [`ContextNotes`].
+pub fn sign_context_with_notes(
+    identity: &Identity,
+    notes: &ContextNotes,
     key: &ContextKey,
     binding: &RequestBinding<'_>,
     now_unix: i64,
@@ -244,6 +293,7 @@ pub fn sign_context(
         iss: &identity.issuer,
         iat: now_unix,
         req: &req,
+        notes,
     };
     // Serializing plain strings and integers cannot fail.
     let json = serde_json::to_vec(&payload).unwrap_or_default();
@@ -273,6 +323,19 @@ pub fn verify_context(
     now_unix: i64,
     max_age_seconds: i64,
 ) -> Result<Identity, ContextError> {
+    open_context(header_value, key, binding, now_unix, max_age_seconds)
+        .map(|(identity, _)| identity)
+}
+
+/// [`verify_context`], also returning the auth Worker's [`ContextNotes`] (only ever from a
+/// context that verified).
+pub fn open_context(
+    header_value: &str,
+    key: &ContextKey,
+    binding: &RequestBinding<'_>,
+    now_unix: i64,
+    max_age_seconds: i64,
+) -> Result<(Identity, ContextNotes), ContextError> {
     if header_value.len() > MAX_CONTEXT_HEADER_BYTES {
         return Err(ContextError::TooLarge);
     }
@@ -318,14 +381,15 @@ pub fn verify_context(
     if now_unix >= p.exp.saturating_add(MAX_CLOCK_SKEW_SECONDS) {
         return Err(ContextError::Expired);
     }
-    Ok(Identity {
+    let identity = Identity {
         sub: p.sub,
         roles: p.roles,
         scopes: p.scopes,
         email: p.email,
         exp: p.exp,
         issuer: p.iss,
-    })
+    };
+    Ok((identity, p.notes))
 }
 
 #[cfg(test)]

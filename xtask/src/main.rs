@@ -5,6 +5,7 @@
 
 mod build;
 mod dev;
+mod fuzz;
 mod setup;
 mod test;
 mod util;
@@ -22,6 +23,10 @@ commands:
   test                set up, then fmt, clippy, unit tests, Wasm builds and the end-to-end tests
   bench [options]     set up, build, and benchmark both Workers in workerd against the jose
                       design and a pass-through floor; writes bench/RESULTS.md (see bench/README.md)
+  fuzz [TARGET] [--seconds N] [--toolchain nightly|stable]
+                      build the fuzz targets (verify, normalize_decide, client_input) and run each,
+                      or the named one, for N seconds (default 60) from its committed seeds;
+                      fails on a finding and names the input it wrote
 ";
 
 /// The load benchmark (not part of `test`): its runner bundles and builds what it measures.
@@ -55,6 +60,7 @@ fn main() -> ExitCode {
         Some("dev") => dev::run(),
         Some("test") => test::run(),
         Some("bench") => bench(args.get(1..).unwrap_or(&[])),
+        Some("fuzz") => fuzz::run(args.get(1..).unwrap_or(&[])),
         Some("help") | Some("--help") | Some("-h") => {
             print!("{USAGE}");
             Ok(())

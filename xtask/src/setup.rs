@@ -30,7 +30,12 @@ pub fn run() -> Result<Tools> {
     let bindgen_version = wasm_bindgen_version()?;
     // wasm-bindgen-cli's own lockfile pins a crate that crates.io has since yanked, so it is
     // installed without `--locked`; the version that matters, its own, is exact.
-    ensure_cargo_tool("wasm-bindgen-cli", "wasm-bindgen", &bindgen_version)?;
+    ensure_cargo_tool(
+        "wasm-bindgen-cli",
+        "wasm-bindgen",
+        &bindgen_version,
+        Lockfile::Unlocked,
+    )?;
     ensure_npm_packages()?;
     let tools = Tools::locate()?;
     step("setup", "all tools present");
@@ -114,28 +119,52 @@ fn ensure_wasm_target() -> Result<()> {
     )
 }
 
-/// Installs `package` at `version` into `.tools/` unless its `binary` is there already.
-fn ensure_cargo_tool(package: &str, binary: &str, version: &str) -> Result<()> {
-    if tool_path(package, version, binary).exists() {
+/// Whether `cargo install` builds a tool with the versions in its own lockfile.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Lockfile {
+    Locked,
+    Unlocked,
+}
+
+/// Installs `package` at `version` into `.tools/` unless its `binary` is there already; returns
+/// the binary's path.
+pub fn ensure_cargo_tool(
+    package: &str,
+    binary: &str,
+    version: &str,
+    lockfile: Lockfile,
+) -> Result<PathBuf> {
+    let path = tool_path(package, version, binary);
+    if path.exists() {
         step("setup", &format!("{package} {version}: present"));
-        return Ok(());
+        return Ok(path);
     }
     step(
         "setup",
         &format!("{package} {version}: installing from crates.io (a few minutes, once)"),
     );
     let root_dir = tool_root(package, version);
+    let locked = if lockfile == Lockfile::Locked {
+        " --locked"
+    } else {
+        ""
+    };
+    let mut install = Command::new("cargo");
+    install
+        .args(["install", package, "--version", version])
+        .args(locked.split_whitespace())
+        .arg("--root")
+        .arg(&root_dir);
     run_command(
         "setup",
-        Command::new("cargo")
-            .args(["install", package, "--version", version, "--root"])
-            .arg(&root_dir),
+        &mut install,
         &format!(
             "Check that crates.io is reachable, or install it by hand: \
-             `cargo install {package} --version {version} --root {}`.",
+             `cargo install {package} --version {version}{locked} --root {}`.",
             display_relative(&root_dir)
         ),
-    )
+    )?;
+    Ok(path)
 }
 
 /// The `wasm-bindgen` version in `Cargo.lock`: the CLI must match the library exactly.

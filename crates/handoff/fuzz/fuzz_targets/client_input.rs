@@ -27,6 +27,7 @@ use handoff::{
     extract_credential, sign_context, verify_context, ContextError, ContextKey, Credential,
     CredentialError, CredentialSource, ExtractionMode, Identity, RequestCredentials,
     CONTEXT_FUTURE_SKEW_SECONDS, DEFAULT_MAX_TOKEN_BYTES, MAX_CLOCK_SKEW_SECONDS,
+    MAX_CONTEXT_HEADER_BYTES,
 };
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
@@ -259,7 +260,12 @@ fn context_properties(selector: u8, fields: &[String]) {
     let age = NOW.saturating_sub(iat);
     let signed = sign_context(&identity, &key, iat);
     let verified = verify_context(&signed, &key, NOW, MAX_AGE);
-    let expected = if identity.sub.is_empty() || identity.issuer.is_empty() {
+    // sign_context does not refuse what verify_context will: a large identity is refused at
+    // the authz Worker (fail closed), not at signing.
+    let oversized = signed.len() > MAX_CONTEXT_HEADER_BYTES;
+    let expected = if oversized {
+        Err(ContextError::TooLarge)
+    } else if identity.sub.is_empty() || identity.issuer.is_empty() {
         Err(ContextError::InvalidPayload)
     } else if age > MAX_AGE {
         Err(ContextError::Stale)
@@ -274,7 +280,11 @@ fn context_properties(selector: u8, fields: &[String]) {
 
     assert_eq!(
         verify_context(&signed, &other_key, NOW, MAX_AGE),
-        Err(ContextError::BadSignature),
+        Err(if oversized {
+            ContextError::TooLarge
+        } else {
+            ContextError::BadSignature
+        }),
         "another key never verifies"
     );
     if expected.is_ok() {

@@ -1,5 +1,6 @@
 //! `cargo xtask test`: everything CI checks, in the order that fails fastest.
 
+use crate::fuzz;
 use crate::setup::{self, WASM_TARGET};
 use crate::util::{run_command, step, Result};
 use std::process::Command;
@@ -15,6 +16,8 @@ const WORKER_PACKAGES: [&str; 5] = [
     "worker-glue",
     "js-task",
 ];
+/// How long `test` runs each fuzz target.
+const FUZZ_SECONDS: u64 = 15;
 
 pub fn run() -> Result<()> {
     let started = Instant::now();
@@ -82,6 +85,10 @@ pub fn run() -> Result<()> {
         &mut native,
         "A test failed: its output above says which and why.",
     )?;
+
+    // Last, as it is the slowest to build from cold: every fuzz target builds and holds its
+    // properties for a short run, so none can rot.
+    fuzz::run_all(FUZZ_SECONDS)?;
     step(
         "test",
         &format!("all checks passed in {} s", started.elapsed().as_secs()),

@@ -46,7 +46,7 @@ pub const TARGETS: [Target; 3] = [
         max_len: 9 * 1024,
     },
     Target {
-        krate: "handoff",
+        krate: "edge-auth",
         name: "client_input",
         max_len: 20 * 1024,
     },

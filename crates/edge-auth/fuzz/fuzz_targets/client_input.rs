@@ -13,7 +13,8 @@
 //! different tokens through; and neither an error message nor a credential's `Debug` repeats
 //! the client's value.
 //!
-//! Context (`verify_context` with a fixed key and clock): see [`context_properties`].
+//! Context (`verify_context` with a fixed key and clock, on a request the input chooses): see
+//! [`context_properties`].
 #![no_main]
 #![allow(
     clippy::unwrap_used,
@@ -23,11 +24,11 @@
     missing_docs
 )]
 
-use handoff::{
+use edge_auth::{
     extract_credential, sign_context, verify_context, ContextError, ContextKey, Credential,
-    CredentialError, CredentialSource, ExtractionMode, Identity, RequestCredentials,
-    CONTEXT_FUTURE_SKEW_SECONDS, DEFAULT_MAX_TOKEN_BYTES, MAX_CLOCK_SKEW_SECONDS,
-    MAX_CONTEXT_HEADER_BYTES,
+    CredentialError, CredentialSource, ExtractionMode, Identity, RequestBinding,
+    RequestCredentials, RequestUrl, CONTEXT_FUTURE_SKEW_SECONDS, DEFAULT_MAX_TOKEN_BYTES,
+    MAX_CLOCK_SKEW_SECONDS, MAX_CONTEXT_HEADER_BYTES,
 };
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
@@ -209,41 +210,198 @@ const OTHER_SECRET: &str = "fedcba9876543210fedcba9876543210";
 const NOW: i64 = 1_700_000_000;
 const MAX_AGE: i64 = 60;
 
-/// The signed context, written against the v1 API (`sign_context(identity, key, iat)`,
-/// `verify_context(value, key, now, max_age)`), kept apart so it can follow the request-bound
-/// v2: there "signed for exactly that request" gains method, path and query and request id,
-/// and a context verified for any other request must fail.
+/// The request the known-answer contexts of `context_tests.rs` (the seeds) were signed for; a
+/// binding field the input leaves out is this request's.
+const METHOD: &str = "GET";
+const TARGET: &str = "/orders/7?expand=items";
+const REQUEST_ID: &str = "8f3a2b1c4d5e6f70-AMS";
+/// The authz Worker's own name, and another one it may be reached under.
+const HOST: &str = "https://authz.internal";
+const OTHER_HOST: &str = "http://authz.example:8080";
+/// Methods to swap in: some other one is always among them.
+const METHODS: [&str; 5] = ["GET", "POST", "DELETE", "HEAD", "get"];
+
+/// A request as the authz Worker sees it; [`Request::binding`] builds its binding the way the
+/// Workers do (`RequestUrl::split` of the URL).
+struct Request {
+    method: String,
+    url: String,
+    request_id: String,
+}
+
+impl Request {
+    fn new(method: &str, host: &str, target: &str, request_id: &str) -> Self {
+        Request {
+            method: method.to_owned(),
+            url: format!("{host}{target}"),
+            request_id: request_id.to_owned(),
+        }
+    }
+
+    /// Method, path and query, request id: the eighth to tenth fields, if any.
+    fn from_fields(fields: &[String]) -> Self {
+        let field = |i: usize, default: &'static str| fields.get(i).map_or(default, String::as_str);
+        let target = field(8, TARGET);
+        // A serialized URL's path always starts with `/`; without one the host would grow.
+        let target = if target.starts_with('/') {
+            target.to_owned()
+        } else {
+            format!("/{target}")
+        };
+        Request::new(field(7, METHOD), HOST, &target, field(9, REQUEST_ID))
+    }
+
+    fn url(&self) -> RequestUrl<'_> {
+        RequestUrl::split(&self.url).expect("an http(s) URL with a path splits")
+    }
+
+    fn binding(&self) -> RequestBinding<'_> {
+        RequestBinding::new(&self.method, &self.url(), &self.request_id)
+    }
+
+    /// Requests that differ from this one in exactly one way: another method (also the same
+    /// one with a space), another path (a trailing `/`, a doubled leading `/`: a normalizer
+    /// may call either the same), another query (`&x=1` added), no query vs an empty one vs a
+    /// non-empty one (`/a`, `/a?`, `/a?q`), another request id (longer, shorter).
+    fn others(&self, selector: u8) -> Vec<Request> {
+        let url = self.url();
+        let (method, path, query, id) = (
+            self.method.as_str(),
+            url.path(),
+            url.query(),
+            self.request_id.as_str(),
+        );
+        let with_query = |path: &str, query: Option<&str>| match query {
+            Some(query) => format!("{path}?{query}"),
+            None => path.to_owned(),
+        };
+        let another_method = METHODS
+            .iter()
+            .cycle()
+            .skip(usize::from(selector) % METHODS.len())
+            .find(|m| **m != method)
+            .expect("METHODS holds more than one method");
+        let mut shorter_id = id.to_owned();
+        if shorter_id.pop().is_none() {
+            shorter_id.push('r');
+        }
+        let mut targets = vec![
+            with_query(&format!("{path}/"), query),
+            with_query(&format!("/{path}"), query),
+            with_query(
+                path,
+                Some(&query.map_or_else(|| "x=1".to_owned(), |q| format!("{q}&x=1"))),
+            ),
+        ];
+        if query.is_some() {
+            targets.push(path.to_owned());
+        }
+        if query != Some("") {
+            targets.push(format!("{path}?"));
+        }
+        let target = url.target();
+        let mut others = vec![
+            Request::new(another_method, HOST, target, id),
+            Request::new(&format!("{method} "), HOST, target, id),
+            Request::new(method, HOST, target, &format!("{id}-2")),
+            Request::new(method, HOST, target, &shorter_id),
+        ];
+        others.extend(targets.iter().map(|t| Request::new(method, HOST, t, id)));
+        others
+    }
+}
+
+/// Whether verification got past the binding check: it runs after the size, shape, version,
+/// MAC and payload checks and before the clock is read.
+fn past_the_binding(result: &Result<Identity, ContextError>) -> bool {
+    matches!(
+        result,
+        Ok(_)
+            | Err(ContextError::Mismatch
+                | ContextError::Stale
+                | ContextError::FromFuture
+                | ContextError::Expired)
+    )
+}
+
+/// The signed context (v2: bound to its request). The input chooses the request the authz
+/// Worker checks it on ([`Request::from_fields`]) and [`Request::others`] derives requests
+/// that differ from it in one way each. The property: a context verifies only if it was
+/// signed for exactly that request.
 ///
-/// Properties: an arbitrary value (fields joined back with `.`, or the first field alone)
-/// never panics, and verifies only if it is byte for byte what `sign_context` makes for the
-/// identity it carries at an `iat` inside the freshness window — a value the fuzzer cannot
-/// forge, so in practice only the seeds; it never verifies under another key. An identity
-/// built from the input round-trips through sign and verify; one changed, dropped or added
-/// byte, another key, or a clock outside the window never verifies.
+/// An arbitrary value (fields joined back with `.`, or the first field alone) never panics,
+/// and verifies on the request only if it is byte for byte what `sign_context` makes for the
+/// identity it carries with that request's binding at an `iat` inside the freshness window —
+/// a value the fuzzer cannot forge, so in practice only the seeds; it never verifies under
+/// another key. Whatever it is, it gets past the binding check on every other request exactly
+/// when it does on this one, and once it has matched this request (verified, or refused for
+/// time) it is `Mismatch` on every other; the host is not part of the binding.
+///
+/// An identity built from the input, signed for the request, verifies back to itself (or to
+/// the error its fields call for); signed for the request, it never verifies on any other
+/// request, nor signed for another request on this one, whatever the clock — `Mismatch`, or
+/// the error that comes first (`TooLarge` when oversized, `InvalidPayload` for an empty `sub`
+/// or issuer); another key, a clock outside the window, one changed, dropped or added byte
+/// never verifies.
 fn context_properties(selector: u8, fields: &[String]) {
     let key = ContextKey::new(SECRET).unwrap();
     let other_key = ContextKey::new(OTHER_SECRET).unwrap();
+    let request = Request::from_fields(fields);
+    let binding = request.binding();
+    let others = request.others(selector);
+    let other_bindings: Vec<RequestBinding<'_>> = others.iter().map(Request::binding).collect();
+    for (other, other_binding) in others.iter().zip(&other_bindings) {
+        assert_ne!(
+            *other_binding, binding,
+            "derived request {} {} is the same request",
+            other.method, other.url
+        );
+    }
+    let elsewhere = Request::new(
+        &request.method,
+        OTHER_HOST,
+        request.url().target(),
+        &request.request_id,
+    );
+    assert_eq!(elsewhere.binding(), binding, "the host is not bound");
 
     let value = if selector & 2 == 0 {
         fields.first().cloned().unwrap_or_default()
     } else {
         fields.join(".")
     };
-    let result = verify_context(&value, &key, NOW, MAX_AGE);
+    let result = verify_context(&value, &key, &binding, NOW, MAX_AGE);
     assert_eq!(
         result,
-        verify_context(&value, &key, NOW, MAX_AGE),
+        verify_context(&value, &key, &binding, NOW, MAX_AGE),
         "deterministic"
     );
+    for other in &other_bindings {
+        let on_other = verify_context(&value, &key, other, NOW, MAX_AGE);
+        assert_eq!(
+            past_the_binding(&on_other),
+            past_the_binding(&result),
+            "the binding is checked after the MAC and the payload: {result:?} vs {on_other:?}"
+        );
+        match &result {
+            Err(ContextError::Mismatch) => {}
+            r if past_the_binding(r) => assert_eq!(
+                on_other,
+                Err(ContextError::Mismatch),
+                "a value that matched one request matched another"
+            ),
+            _ => assert_eq!(on_other, result, "an error before the binding check"),
+        }
+    }
     if let Ok(identity) = &result {
         let signed_in_window = (NOW - MAX_AGE..=NOW + CONTEXT_FUTURE_SKEW_SECONDS)
-            .any(|iat| sign_context(identity, &key, iat) == value);
+            .any(|iat| sign_context(identity, &key, &binding, iat) == value);
         assert!(
             signed_in_window,
             "a context verified that was not signed for it"
         );
         assert_eq!(
-            verify_context(&value, &other_key, NOW, MAX_AGE),
+            verify_context(&value, &other_key, &binding, NOW, MAX_AGE),
             Err(ContextError::BadSignature)
         );
     }
@@ -258,8 +416,8 @@ fn context_properties(selector: u8, fields: &[String]) {
         .unwrap_or(i64::from(selector >> 2) * 2 - 70);
     let iat = NOW.saturating_add(iat_offset);
     let age = NOW.saturating_sub(iat);
-    let signed = sign_context(&identity, &key, iat);
-    let verified = verify_context(&signed, &key, NOW, MAX_AGE);
+    let signed = sign_context(&identity, &key, &binding, iat);
+    let verified = verify_context(&signed, &key, &binding, NOW, MAX_AGE);
     // sign_context does not refuse what verify_context will: a large identity is refused at
     // the authz Worker (fail closed), not at signing.
     let oversized = signed.len() > MAX_CONTEXT_HEADER_BYTES;
@@ -278,8 +436,32 @@ fn context_properties(selector: u8, fields: &[String]) {
     };
     assert_eq!(verified, expected, "sign then verify");
 
+    // Another request, either way round and at any clock: the binding's digest has one
+    // length, so the context is as large for every request.
+    let on_another_request = match expected {
+        Err(e @ (ContextError::TooLarge | ContextError::InvalidPayload)) => Err(e),
+        _ => Err(ContextError::Mismatch),
+    };
+    for (other, other_binding) in others.iter().zip(&other_bindings) {
+        let signed_for_other = sign_context(&identity, &key, other_binding, iat);
+        for (now, header, presented_on) in [
+            (NOW, &signed, other_binding),
+            (iat.saturating_add(MAX_AGE + 1), &signed, other_binding),
+            (NOW, &signed_for_other, &binding),
+        ] {
+            assert_eq!(
+                verify_context(header, &key, presented_on, now, MAX_AGE),
+                on_another_request,
+                "a context signed for one request verified for another ({} {} {:?})",
+                other.method,
+                other.url,
+                other.request_id
+            );
+        }
+    }
+
     assert_eq!(
-        verify_context(&signed, &other_key, NOW, MAX_AGE),
+        verify_context(&signed, &other_key, &binding, NOW, MAX_AGE),
         Err(if oversized {
             ContextError::TooLarge
         } else {
@@ -289,13 +471,14 @@ fn context_properties(selector: u8, fields: &[String]) {
     );
     if expected.is_ok() {
         assert_eq!(
-            verify_context(&signed, &key, iat + MAX_AGE + 1, MAX_AGE),
+            verify_context(&signed, &key, &binding, iat + MAX_AGE + 1, MAX_AGE),
             Err(ContextError::Stale)
         );
         assert_eq!(
             verify_context(
                 &signed,
                 &key,
+                &binding,
                 iat - CONTEXT_FUTURE_SKEW_SECONDS - 1,
                 MAX_AGE
             ),
@@ -320,14 +503,14 @@ fn context_properties(selector: u8, fields: &[String]) {
     for tampered in [String::from_utf8(changed).unwrap(), dropped, added] {
         assert_ne!(tampered, signed);
         assert!(
-            verify_context(&tampered, &key, NOW, MAX_AGE).is_err(),
+            verify_context(&tampered, &key, &binding, NOW, MAX_AGE).is_err(),
             "a tampered context verified"
         );
     }
 }
 
 /// `sub`, `iss`, roles and scopes (`,`-separated), email, `exp` as an offset from [`NOW`]
-/// (the seventh field, if any, is `iat`'s offset).
+/// (the seventh field, if any, is `iat`'s offset; the next three are the request's).
 fn identity_from(fields: &[String]) -> Option<Identity> {
     let [sub, issuer, roles, scopes, email, exp, ..] = fields else {
         return None;

@@ -5,10 +5,11 @@
 //!
 //! Properties: nothing panics; normalization is idempotent; spelling the same path another way
 //! (an unreserved character percent-encoded, a `/./`, a `//`, a `/seg/..`) normalizes to the
-//! same path and gets the same decision; a decision is the same for the same input, names a
-//! rule unless no rule matched, and an allowed request's forwarded path normalizes to itself
-//! and matches the same rule; an identity never gets less than anonymous, and more roles and
-//! scopes never turn an allow into a denial.
+//! same path and gets the same decision; a decision is the same for the same input; it is 400
+//! `AsciiLookalike` without a rule exactly when `check_path` refuses the path, and otherwise
+//! names a rule unless no rule matched; an allowed request's forwarded path normalizes to
+//! itself and matches the same rule; an identity never gets less than anonymous, and more roles
+//! and scopes never turn an allow into a denial.
 #![no_main]
 #![allow(
     clippy::unwrap_used,
@@ -72,10 +73,20 @@ fuzz_target!(|data: &[u8]| {
         table().decide(&method, &path, principal.as_ref()),
         "deterministic"
     );
+    // A path holding an ASCII look-alike is refused (400) before any rule is tried.
+    let refused = table().check_path(&path).is_err();
+    assert_eq!(
+        decision.reason == Reason::AsciiLookalike,
+        refused,
+        "a path is refused exactly when check_path refuses it"
+    );
+    if refused {
+        assert_eq!(decision.verdict, Verdict::BadRequest);
+    }
     assert_eq!(
         decision.rule.is_none(),
-        decision.reason == Reason::NoRuleMatched,
-        "a decision names its rule unless none matched"
+        decision.reason == Reason::NoRuleMatched || refused,
+        "a decision names its rule unless none matched or the path was refused"
     );
     if decision.verdict == Verdict::Allow {
         let forwarded = normalize_path(path.as_str()).expect("forwarded path normalizes");

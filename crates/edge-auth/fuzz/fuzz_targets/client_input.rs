@@ -262,7 +262,8 @@ impl Request {
     /// Requests that differ from this one in exactly one way: another method (also the same
     /// one with a space), another path (a trailing `/`, a doubled leading `/`: a normalizer
     /// may call either the same), another query (`&x=1` added), no query vs an empty one vs a
-    /// non-empty one (`/a`, `/a?`, `/a?q`), another request id (longer, shorter).
+    /// non-empty one (`/a`, `/a?`, `/a?q`), another request id (longer, shorter), and the same
+    /// bytes split another way (`/ab` + `c` vs `/a` + `bc`, and the reverse).
     fn others(&self, selector: u8) -> Vec<Request> {
         let url = self.url();
         let (method, path, query, id) = (
@@ -307,6 +308,20 @@ impl Request {
             Request::new(method, HOST, target, &shorter_id),
         ];
         others.extend(targets.iter().map(|t| Request::new(method, HOST, t, id)));
+        // The same bytes split another way between the path and query and the request id.
+        // `target` starts with `/`, and so does what is left of it.
+        if let Some(last) = target
+            .chars()
+            .next_back()
+            .filter(|c| c.len_utf8() < target.len())
+        {
+            let shorter = &target[..target.len() - last.len_utf8()];
+            others.push(Request::new(method, HOST, shorter, &format!("{last}{id}")));
+        }
+        if let Some(first) = id.chars().next() {
+            let longer = format!("{target}{first}");
+            others.push(Request::new(method, HOST, &longer, &id[first.len_utf8()..]));
+        }
         others
     }
 }

@@ -478,3 +478,45 @@ fn row_allowed_anonymous_on_a_public_route_carries_no_identity() {
         (None, 0)
     );
 }
+
+#[test]
+fn first_hop_notes_reach_the_authz_line_and_a_foreign_table_is_noted() {
+    let alice = user("alice", &["admin"], &[]);
+    let url = "https://edge.test/admin/x";
+    let with_notes = |digest: &str| {
+        let notes = edge_auth::ContextNotes {
+            rules: Some(digest.to_owned()),
+            rule: Some(2),
+            kid: Some("k1".into()),
+            alg: Some("EdDSA".into()),
+            cached: true,
+            email_withheld: Some("email_unverified".into()),
+        };
+        let binding = RequestBinding::new("GET", &RequestUrl::split(url).unwrap(), REQUEST_ID);
+        let key = edge_auth::ContextKey::new(SECRET).unwrap();
+        let context = edge_auth::sign_context_with_notes(&alice, &notes, &key, &binding, NOW);
+        let request = AuthzRequest {
+            method: "GET",
+            url,
+            context: Some(&context),
+            request_id: Some(REQUEST_ID),
+        };
+        authorize(&request, NOW, &authz_config(), &rules()).expect("allowed")
+    };
+    let same = with_notes(rules().digest());
+    assert!(!same.facts.rules_mismatch);
+    assert_eq!(same.facts.first_hop_rule, Some(2));
+    assert_eq!(
+        (same.facts.kid.as_deref(), same.facts.alg),
+        (Some("k1"), Some(jose_jwt::Algorithm::EdDsa))
+    );
+    assert!(same.facts.cached);
+    assert_eq!(
+        same.facts.email_withheld,
+        Some(edge_auth::EmailWithheld::Unverified)
+    );
+    let other = with_notes("0123456789abcdef01234567");
+    assert!(other.facts.rules_mismatch);
+    // Decided with this table regardless.
+    assert_eq!(other.facts.rule, Some((2, "admin-area".to_owned())));
+}

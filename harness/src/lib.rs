@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod context;
 pub mod demo;
 mod harness;
 pub mod http;

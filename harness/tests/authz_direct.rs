@@ -3,46 +3,17 @@
 //! this very request: forged headers, forged or stale contexts, and genuine contexts replayed
 //! on another request get nothing.
 
+use e2e::context::{identity, now, request_id};
 use e2e::{Harness, Response};
-use edge_auth::{sign_context, ContextKey, Identity, RequestBinding, RequestUrl};
+use edge_auth::Identity;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef-authz-direct";
 
-fn identity(sub: &str, roles: &[&str]) -> Identity {
-    Identity {
-        sub: sub.into(),
-        roles: roles.iter().map(|r| (*r).to_string()).collect(),
-        scopes: Vec::new(),
-        email: None,
-        exp: now() + 600,
-        issuer: "https://idp.test".into(),
-    }
-}
-
-fn now() -> i64 {
-    i64::try_from(e2e::idp::now()).unwrap()
-}
-
 /// A context for `method target` with `request_id`, signed as the auth Worker would have.
-/// The host is not part of the binding, so any will do.
-fn context_for(
-    secret: &str,
-    id: &Identity,
-    (method, target, request_id): (&str, &str, &str),
-    signed_at: i64,
-) -> String {
-    let url = format!("http://authz.test{target}");
-    let url = RequestUrl::split(&url).unwrap();
-    let binding = RequestBinding::new(method, &url, request_id);
-    sign_context(id, &ContextKey::new(secret).unwrap(), &binding, signed_at)
-}
-
-/// A fresh, well-formed request id (letters, digits, `-`: the Workers keep it as given), so
-/// the request's log line can be found.
-fn request_id() -> String {
-    format!("e2e-{}", e2e::keys::random_hex(8))
+fn context_for(secret: &str, id: &Identity, request: (&str, &str, &str), signed_at: i64) -> String {
+    e2e::context::signed(secret, id, request, &Default::default(), signed_at)
 }
 
 /// The reason code of the authz Worker's log line for `request_id`, waiting a little for the

@@ -5,9 +5,7 @@
 //! responses only with `ECHO_REQUEST_ID=true`.
 
 use e2e::{check_all, Harness, Response};
-use edge_auth::{
-    sign_context_with_notes, ContextKey, ContextNotes, Identity, RequestBinding, RequestUrl, Rules,
-};
+use edge_auth::{ContextNotes, Rules};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -118,23 +116,18 @@ const AUTHZ_SECRET: &str = "0123456789abcdef0123456789abcdef-first-hop";
 
 /// A context for `GET target` as the auth Worker signs it, with `rules` as its table digest.
 fn context_with_rules(target: &str, id: &str, rules: Option<&str>) -> String {
-    let now = i64::try_from(e2e::idp::now()).unwrap();
-    let identity = Identity {
-        sub: "user".into(),
-        roles: vec!["user".into()],
-        scopes: Vec::new(),
-        email: None,
-        exp: now + 600,
-        issuer: "https://idp.test".into(),
-    };
-    let url = format!("http://authz.test{target}");
-    let binding = RequestBinding::new("GET", &RequestUrl::split(&url).unwrap(), id);
     let notes = ContextNotes {
         rules: rules.map(str::to_owned),
         ..ContextNotes::default()
     };
-    let key = ContextKey::new(AUTHZ_SECRET).unwrap();
-    sign_context_with_notes(&identity, &notes, &key, &binding, now)
+    let identity = e2e::context::identity("user", &["user"]);
+    e2e::context::signed(
+        AUTHZ_SECRET,
+        &identity,
+        ("GET", target, id),
+        &notes,
+        e2e::context::now(),
+    )
 }
 
 #[test]
@@ -150,7 +143,7 @@ fn a_context_from_another_rule_table_is_logged_and_decided_by_the_authz_worker()
         ("/admin/x", Some("0123456789abcdef01234567"), 403, true),
     ];
     check_all(&cases, |&(target, rules, status, mismatch)| {
-        let id = format!("e2e-first-hop-{}", e2e::keys::random_hex(8));
+        let id = e2e::context::request_id();
         let r = h
             .get(target)
             .header("X-Request-Id", &id)

@@ -2,8 +2,8 @@
 //! hide these): what the rules decide on is what the origin receives, and nothing ambiguous
 //! gets through.
 
+use e2e::context::request_id;
 use e2e::{check_all, Harness, Response};
-use edge_auth::{sign_context, ContextKey, Identity, RequestBinding, RequestUrl};
 use std::sync::OnceLock;
 
 fn user(h: &Harness) -> String {
@@ -234,29 +234,15 @@ fn signed_context(
     (method, target): (&str, &str),
     request_id: &str,
 ) -> String {
-    let now = i64::try_from(e2e::idp::now()).unwrap();
-    let identity = Identity {
-        sub: sub.into(),
-        roles: roles.iter().map(|r| (*r).to_string()).collect(),
-        scopes: Vec::new(),
-        email: None,
-        exp: now + 600,
-        issuer: "https://idp.test".into(),
-    };
-    let url = format!("http://authz.test{target}");
-    let url = RequestUrl::split(&url).unwrap();
-    let binding = RequestBinding::new(method, &url, request_id);
-    sign_context(
+    let identity = e2e::context::identity(sub, roles);
+    let request = (method, target, request_id);
+    e2e::context::signed(
+        AUTHZ_SECRET,
         &identity,
-        &ContextKey::new(AUTHZ_SECRET).unwrap(),
-        &binding,
-        now,
+        request,
+        &Default::default(),
+        e2e::context::now(),
     )
-}
-
-/// A fresh request id for a context (letters, digits and `-`: the Workers keep it as given).
-fn request_id() -> String {
-    format!("e2e-paths-{}", e2e::keys::random_hex(8))
 }
 
 /// Whether the local runtime refused the request before any Worker ran. Observed with workerd

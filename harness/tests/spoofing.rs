@@ -3,9 +3,7 @@
 //! gateways' identity headers; and in Cloudflare Access mode the Access credentials are honoured.
 
 use e2e::{check_all, Alg, Harness, Response, Seen};
-use edge_auth::{
-    sign_context, ContextKey, Identity, RequestBinding, RequestUrl, ACCESS_EMAIL_HEADER,
-};
+use edge_auth::{Identity, ACCESS_EMAIL_HEADER};
 use serde_json::json;
 
 /// Every value is unique, so the origin seeing it anywhere, under any name, is a failure.
@@ -316,13 +314,11 @@ fn the_authz_worker_strips_look_alikes_and_its_extra_headers() {
 /// A context signed with [`AUTHZ_SECRET`] as the auth Worker would sign it for `GET target`
 /// with request id `id` (send it with that `x-request-id`).
 fn context_for(identity: &Identity, target: &str, id: &str, now: i64) -> String {
-    let url = format!("http://authz.test{target}");
-    let url = RequestUrl::split(&url).unwrap();
-    let binding = RequestBinding::new("GET", &url, id);
-    sign_context(
+    e2e::context::signed(
+        AUTHZ_SECRET,
         identity,
-        &ContextKey::new(AUTHZ_SECRET).unwrap(),
-        &binding,
+        ("GET", target, id),
+        &Default::default(),
         now,
     )
 }

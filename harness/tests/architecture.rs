@@ -18,7 +18,7 @@ struct Workspace {
 fn workspace() -> Workspace {
     let root = e2e::stack::workspace_root();
     let output = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--offline"])
+        .args(["metadata", "--format-version", "1", "--locked"])
         .current_dir(&root)
         .output()
         .expect("cargo metadata runs");

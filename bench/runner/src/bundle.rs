@@ -3,6 +3,7 @@
 use crate::Result;
 use flate2::write::GzEncoder;
 use flate2::Compression;
+use std::ffi::OsStr;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,9 +30,16 @@ pub(crate) struct Size {
 }
 
 impl Bundle {
-    /// Runs wrangler's dry run for `config` into `dir` (emptied first). `root` is the
-    /// workspace, where wrangler is installed and relative paths in `config` resolve.
-    pub(crate) fn build(root: &Path, name: &str, config: &Path, dir: &Path) -> Result<Self> {
+    /// Runs wrangler's dry run for `config` into `dir` (emptied first), with `env` added to
+    /// its environment (the `[build]` command it runs inherits it). `root` is the workspace,
+    /// where wrangler is installed and relative paths in `config` resolve.
+    pub(crate) fn build(
+        root: &Path,
+        name: &str,
+        config: &Path,
+        dir: &Path,
+        env: &[(&str, &OsStr)],
+    ) -> Result<Self> {
         if dir.exists() {
             fs::remove_dir_all(dir)?;
         }
@@ -48,6 +56,7 @@ impl Bundle {
             .arg("-c")
             .arg(config)
             .env("WRANGLER_SEND_METRICS", "false")
+            .envs(env.iter().copied())
             .output()?;
         if !output.status.success() {
             return Err(format!(

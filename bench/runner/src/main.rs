@@ -1,6 +1,7 @@
-//! Load benchmark of the edge-auth Worker pair in workerd, side by side with the jose
-//! reference design it replaces and a pass-through floor, in one run on one machine.
-//! Writes `bench/RESULTS.md` and checks the budgets (exit status 1 when one fails).
+//! Load benchmark of the edge-auth Worker pair in workerd, side by side with two jose reference
+//! designs (the seed as written, and the seed given edge-auth's guarantees) and a pass-through
+//! floor, in one run on one machine. Writes `bench/RESULTS.md` and its chart `bench/RESULTS.svg`
+//! and checks the budgets (exit status 1 when one fails).
 //! See `bench/README.md`.
 
 mod ab;
@@ -9,6 +10,7 @@ mod load;
 mod options;
 mod report;
 mod rounds;
+mod rules;
 mod scenarios;
 mod stacks;
 mod workerd;

@@ -7,18 +7,21 @@ pub(crate) const USAGE: &str = "\
 usage: cargo run --release -p bench-runner -- [options]
   --duration SECS      measured seconds per scenario, stack, concurrency and round (default 3)
   --rounds N           rounds, the stacks interleaved in each; the report takes each stack's
-                       median round (default 3)
+                       median round (default 5)
   --warmup SECS        unmeasured seconds before each measurement (default 1)
   --tokens N           distinct pre-minted tokens per scenario (default 10000)
   --concurrency LIST   comma-separated connection counts (default 1,32)
   --scenarios LIST     only these scenarios (default: all)
-  --soak SECS          soak of each stack in turn at 64 connections (default 60; 0 skips it)
+  --soak SECS          soak of each stack in turn at 64 connections, RSS sampled every 10 s
+                       (default 180; 0 skips it)
   --inspect ADDR       start the Rust pair's workerd with its inspector on ADDR (for profile.mjs)
   --v8-flags LIST      comma-separated V8 flags for every workerd (e.g. --perf-basic-prof, for perf)
   --candidate DIR      also measure the Rust bundles in DIR/auth and DIR/authz (wrangler dry-run
-                       output), right after the Rust pair: an A/B of a lever in one run
+                       output, built with EDGE_AUTH_RULES=bench/out/rules.toml), right after
+                       the Rust pair: an A/B of a lever in one run
   --reuse-bundles      use the bundles of the previous run instead of running wrangler
-  --out FILE           where to write the report (default bench/RESULTS.md)";
+  --out FILE           where to write the report (default bench/RESULTS.md); its chart goes
+                       beside it, the extension .svg";
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -44,12 +47,12 @@ impl Options {
         let args: Vec<String> = args.collect();
         let mut options = Self {
             duration: Duration::from_secs(3),
-            rounds: 3,
+            rounds: 5,
             warmup: Duration::from_secs(1),
             tokens: 10_000,
             concurrency: vec![1, 32],
             scenarios: None,
-            soak: Duration::from_secs(60),
+            soak: Duration::from_secs(180),
             reuse_bundles: false,
             inspect: None,
             v8_flags: Vec::new(),

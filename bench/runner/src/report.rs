@@ -12,8 +12,29 @@ use std::time::Duration;
 const BUNDLE_BUDGET_GZIP: u64 = 1024 * 1024;
 /// Largest p50 latency the Rust pair may add over the floor with a repeated token.
 const ADDED_P50_BUDGET_US: f64 = 1000.0;
-/// Largest growth of workerd's resident memory during the soak (after its first 10 s).
-const SOAK_RSS_GROWTH: f64 = 0.10;
+/// Largest change of workerd's resident memory over the soak's last third (its plateau).
+const SOAK_PLATEAU_GROWTH: f64 = 0.10;
+/// Scenarios where the Rust pair's CPU per request must not exceed the seed jose pair's.
+const JOSE_CPU_BUDGET_SCENARIOS: [&str; 4] =
+    ["anonymous", "forbidden", "bad-signature", "repeated-es256"];
+/// Targets, reported beside the budgets: the Rust pair's CPU per request over the seed jose
+/// pair's, at most this.
+const JOSE_CPU_TARGETS: [(&str, f64); 6] = [
+    ("anonymous", 0.8),
+    ("forbidden", 0.8),
+    ("bad-signature", 0.8),
+    ("distinct-es256", 1.0),
+    ("distinct-eddsa", 1.0),
+    ("distinct-rs256", 1.0),
+];
+
+/// Whether a stack decided with the benchmark rule table (its filler probe was refused).
+pub(crate) struct TableProbe {
+    pub(crate) stack: Kind,
+    pub(crate) in_effect: bool,
+    /// The statuses it answered other than 403.
+    pub(crate) statuses: Vec<u16>,
+}
 
 /// One scenario at one concurrency against one stack.
 pub(crate) struct Measurement {
@@ -54,6 +75,8 @@ pub(crate) struct Report {
     /// Name, description, whether held to the added-latency budget.
     pub(crate) scenarios: Vec<(&'static str, &'static str, bool)>,
     pub(crate) measurements: Vec<Measurement>,
+    /// The filler probe of every stack but the floor.
+    pub(crate) tables: Vec<TableProbe>,
     /// One soak per stack (the Rust pair first), or none.
     pub(crate) soaks: Vec<Soak>,
     pub(crate) sizes: Vec<SizeRow>,
@@ -72,8 +95,9 @@ impl Report {
     }
 }
 
-/// The Markdown text and whether every budget passed.
-pub(crate) fn render(r: &Report) -> (String, bool) {
+/// The Markdown text and whether every budget passed. `chart` is the file name of the SVG
+/// chart beside the report.
+pub(crate) fn render(r: &Report, chart: &str) -> (String, bool) {
     let mut md = String::new();
     let _ = writeln!(md, "# edge-auth benchmark results\n");
     let _ = writeln!(
@@ -88,6 +112,12 @@ pub(crate) fn render(r: &Report) -> (String, bool) {
         if pass { "all PASS" } else { "FAIL" }
     );
     md.push_str(&budgets);
+    md.push_str("\n## Targets (not budgets)\n\n");
+    md.push_str(&targets(r));
+    let _ = writeln!(
+        md,
+        "\n## CPU per request, every stack\n\n![workerd CPU time per request, by scenario and concurrency, one bar per stack]({chart})"
+    );
     throughput(&mut md, r);
     cpu(&mut md, r);
     statuses(&mut md, r);
@@ -139,11 +169,12 @@ fn header(md: &mut String, r: &Report) {
     let _ = writeln!(
         md,
         "- Load: {} s measured after {} s warm-up per scenario, concurrency, stack and round; {} rounds, the \
-         stacks measured in turn (rust, jose, floor) in each; every figure below is from the stack's median round \
+         stacks measured in turn ({}) in each; every figure below is from the stack's median round \
          (by CPU per request); {} distinct tokens per scenario; wall time {:.0} s",
         r.options.duration.as_secs(),
         r.options.warmup.as_secs(),
         r.options.rounds,
+        measured_stacks(r).iter().map(|k| k.label()).collect::<Vec<_>>().join(", "),
         r.options.tokens,
         r.wall.as_secs_f64()
     );
@@ -157,6 +188,16 @@ fn header(md: &mut String, r: &Report) {
         md,
         "- CPU per request = user+system time of the workerd process (from /proc) during the measured seconds \
          divided by the responses received.\n"
+    );
+    let _ = writeln!(
+        md,
+        "Stacks: `rust` = this product; `hardened` = the jose design given the same guarantees \
+         (every client `x-user-*` / `x-auth-context` stripped, an HMAC-signed context bound to the request, \
+         a request id to the origin and on refusals, one log line per request), the authz Worker deciding; \
+         `jose` = the seed jose design as written; `floor` = pass-through Workers. Every stack but the floor \
+         decides with one benchmark rule table: `workers/authz/rules.toml` with {} filler rules before its \
+         catch-all (matched only by `/bench-filler-N` paths, which no scenario but the probe sends).\n",
+        crate::rules::FILLER_RULES
     );
     let _ = writeln!(md, "Scenarios:\n");
     for (name, what, _) in &r.scenarios {
@@ -176,8 +217,17 @@ fn ratio(a: f64, b: f64) -> String {
     }
 }
 
-fn triple(r: &Report, s: &str, c: usize, f: impl Fn(&Measurement) -> f64) -> [f64; 3] {
+/// The four stacks' figures, in `Kind::ALL` order (NaN where a stack was not measured).
+fn per_stack(r: &Report, s: &str, c: usize, f: impl Fn(&Measurement) -> f64) -> [f64; 4] {
     Kind::ALL.map(|k| r.get(s, c, k).map_or(f64::NAN, &f))
+}
+
+/// The stacks measured in each round, in order (the candidate after the Rust pair).
+fn measured_stacks(r: &Report) -> Vec<Kind> {
+    let mut kinds: Vec<Kind> = r.measurements.iter().map(|m| m.stack).collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
 }
 
 fn rows(r: &Report) -> Vec<(&'static str, usize)> {
@@ -192,39 +242,50 @@ fn rows(r: &Report) -> Vec<(&'static str, usize)> {
 
 fn throughput(md: &mut String, r: &Report) {
     md.push_str("\n## Throughput and latency\n\n");
-    md.push_str("| scenario | c | rust req/s | jose req/s | floor req/s | rust/jose | rust/floor | p50 ms rust / jose / floor | p99 ms rust / jose / floor |\n");
-    md.push_str("|---|---:|---:|---:|---:|---:|---:|---|---|\n");
+    md.push_str("| scenario | c | rust req/s | hardened req/s | jose req/s | floor req/s | rust/hardened | rust/jose | rust/floor | p50 ms rust / hardened / jose / floor | p99 ms rust / hardened / jose / floor |\n");
+    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
     for (s, c) in rows(r) {
-        let [rs, js, fl] = triple(r, s, c, |m| m.outcome.per_second());
-        let p50 = triple(r, s, c, |m| m.outcome.quantile_us(0.5) / 1000.0);
-        let p99 = triple(r, s, c, |m| m.outcome.quantile_us(0.99) / 1000.0);
+        let [rs, hd, js, fl] = per_stack(r, s, c, |m| m.outcome.per_second());
+        let p50 = per_stack(r, s, c, |m| m.outcome.quantile_us(0.5) / 1000.0);
+        let p99 = per_stack(r, s, c, |m| m.outcome.quantile_us(0.99) / 1000.0);
         let _ = writeln!(
             md,
-            "| {s} | {c} | {rs:.0} | {js:.0} | {fl:.0} | {} | {} | {:.2} / {:.2} / {:.2} | {:.2} / {:.2} / {:.2} |",
+            "| {s} | {c} | {rs:.0} | {hd:.0} | {js:.0} | {fl:.0} | {} | {} | {} | {} | {} |",
+            ratio(rs, hd),
             ratio(rs, js),
             ratio(rs, fl),
-            p50[0], p50[1], p50[2], p99[0], p99[1], p99[2]
+            slashed(&p50),
+            slashed(&p99),
         );
     }
 }
 
+fn slashed(values: &[f64]) -> String {
+    values
+        .iter()
+        .map(|v| format!("{v:.2}"))
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
 fn cpu(md: &mut String, r: &Report) {
     md.push_str("\n## workerd CPU time per request\n\n");
-    md.push_str("`above floor` = (rust − floor) / (jose − floor): the Workers' own work, with the runtime's share removed. \
+    md.push_str("`above floor` = (rust − floor) / (reference − floor): the Workers' own work, with the runtime's share removed. \
                  `cores` = workerd CPU seconds per second of the run.\n\n");
-    md.push_str("| scenario | c | rust µs | jose µs | floor µs | rust/jose | rust/floor | above floor rust/jose | cores rust / jose / floor |\n");
-    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    md.push_str("| scenario | c | rust µs | hardened µs | jose µs | floor µs | rust/hardened | rust/jose | rust/floor | above floor rust/hardened | above floor rust/jose | cores rust / hardened / jose / floor |\n");
+    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (s, c) in rows(r) {
-        let [rs, js, fl] = triple(r, s, c, |m| m.cpu_us_per_request);
-        let cores = triple(r, s, c, |m| m.cpu_share);
-        let _ =
-            writeln!(
+        let [rs, hd, js, fl] = per_stack(r, s, c, |m| m.cpu_us_per_request);
+        let cores = per_stack(r, s, c, |m| m.cpu_share);
+        let _ = writeln!(
             md,
-            "| {s} | {c} | {rs:.0} | {js:.0} | {fl:.0} | {} | {} | {} | {:.2} / {:.2} / {:.2} |",
+            "| {s} | {c} | {rs:.0} | {hd:.0} | {js:.0} | {fl:.0} | {} | {} | {} | {} | {} | {} |",
+            ratio(rs, hd),
             ratio(rs, js),
             ratio(rs, fl),
+            ratio(rs - fl, hd - fl),
             ratio(rs - fl, js - fl),
-            cores[0], cores[1], cores[2]
+            slashed(&cores),
         );
     }
 }
@@ -289,13 +350,17 @@ fn sizes(md: &mut String, r: &Report) {
 }
 
 fn soak_section(md: &mut String, soaks: &[Soak]) {
+    let (from, to) = soaks
+        .first()
+        .map_or((0, 0), |s| (s.plateau_from_secs(), s.plateau_to_secs()));
     let _ = writeln!(
         md,
         "\n## Soak (distinct ES256 tokens, 64 connections, {} s per stack, one stack after another)\n\n\
-         The budget holds the Rust pair; the other stacks show how much of workerd's memory \
-         growth under this load is the runtime's own.\n\n\
-         | stack | responses | req/s | p50 ms | p99 ms | CPU µs/req | unexpected | transport errors | RSS MiB before / 10 s / end | end vs 10 s | RSS MiB every 10 s |\n\
-         |---|---:|---:|---:|---:|---:|---|---:|---|---:|---|",
+         The budget holds the Rust pair to a plateau: RSS at {to} s within 10 % of RSS at {from} s. \
+         Every stack, the do-nothing floor included, grows at first in this runtime; the other \
+         stacks show how much of that is workerd's own.\n\n\
+         | stack | responses | req/s | p50 ms | p99 ms | CPU µs/req | unexpected | transport errors | RSS MiB before / 10 s / {from} s / {to} s | {to} s vs {from} s | {to} s vs 10 s | RSS MiB every 10 s |\n\
+         |---|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---|",
         soaks.first().map_or(0, |s| s.duration.as_secs()),
     );
     for s in soaks {
@@ -303,7 +368,7 @@ fn soak_section(md: &mut String, soaks: &[Soak]) {
         let every: Vec<String> = s.rss_every_10s_kib.iter().map(|k| mib(*k)).collect();
         let _ = writeln!(
             md,
-            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:?} | {} | {} / {} / {} | {:+.1}% | {} |",
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:?} | {} | {} / {} / {} / {} | {:+.1}% | {:+.1}% | {} |",
             s.stack.label(),
             o.responses(),
             o.per_second(),
@@ -314,7 +379,9 @@ fn soak_section(md: &mut String, soaks: &[Soak]) {
             o.transport_errors,
             mib(s.rss_start_kib),
             mib(s.rss_at_10s_kib()),
-            mib(s.rss_end_kib),
+            mib(s.rss_at_secs(s.plateau_from_secs())),
+            mib(s.rss_at_secs(s.plateau_to_secs())),
+            s.plateau_growth() * 100.0,
             s.rss_growth() * 100.0,
             every.join(", "),
         );
@@ -338,6 +405,35 @@ impl Soak {
     pub(crate) fn rss_growth(&self) -> f64 {
         self.rss_end_kib as f64 / (self.rss_at_10s_kib().max(1)) as f64 - 1.0
     }
+
+    /// RSS at `secs` into the soak: 0 is before it, a multiple of 10 its sample; a sample that
+    /// was not taken (a soak cut short) reads as the figure at the end.
+    pub(crate) fn rss_at_secs(&self, secs: u64) -> u64 {
+        match (secs / 10).checked_sub(1) {
+            None => self.rss_start_kib,
+            Some(i) => usize::try_from(i)
+                .ok()
+                .and_then(|i| self.rss_every_10s_kib.get(i))
+                .copied()
+                .unwrap_or(self.rss_end_kib),
+        }
+    }
+
+    /// Where the plateau check ends: the last 10 s sample (180 s of a 180 s soak).
+    pub(crate) fn plateau_to_secs(&self) -> u64 {
+        self.duration.as_secs() / 10 * 10
+    }
+
+    /// Where it starts: two thirds into the soak, on a 10 s sample (120 s of 180 s).
+    pub(crate) fn plateau_from_secs(&self) -> u64 {
+        self.duration.as_secs() * 2 / 3 / 10 * 10
+    }
+
+    /// RSS at the plateau's end relative to its start (0.1 = 10 % more).
+    pub(crate) fn plateau_growth(&self) -> f64 {
+        let from = self.rss_at_secs(self.plateau_from_secs());
+        self.rss_at_secs(self.plateau_to_secs()) as f64 / from.max(1) as f64 - 1.0
+    }
 }
 
 fn mark(ok: bool) -> &'static str {
@@ -355,20 +451,55 @@ fn budgets(r: &Report) -> (String, bool) {
         all &= ok;
         let _ = writeln!(md, "- {} {text}", mark(ok));
     };
+    for t in &r.tables {
+        line(
+            t.in_effect,
+            format!(
+                "{} decides with the benchmark rule table ({} filler rules): its filler probe was refused with 403{}",
+                t.stack.label(),
+                crate::rules::FILLER_RULES,
+                if t.statuses.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (it answered {:?}: deep-rule does not measure the long table)", t.statuses)
+                }
+            ),
+        );
+    }
     for (s, c) in rows(r) {
-        let (Some(rs), Some(js)) = (r.get(s, c, Kind::Rust), r.get(s, c, Kind::Js)) else {
+        let Some(rs) = r.get(s, c, Kind::Rust) else {
             continue;
         };
-        let (a, b) = (rs.outcome.per_second(), js.outcome.per_second());
-        line(
-            a >= b,
-            format!("{s} c={c}: throughput rust {a:.0} ≥ jose {b:.0} req/s"),
-        );
-        let (a, b) = (rs.cpu_us_per_request, js.cpu_us_per_request);
-        line(
-            a <= b,
-            format!("{s} c={c}: CPU rust {a:.0} ≤ jose {b:.0} µs/request"),
-        );
+        if let Some(hd) = r.get(s, c, Kind::Hardened) {
+            let (a, b) = (rs.cpu_us_per_request, hd.cpu_us_per_request);
+            line(
+                a <= b,
+                format!(
+                    "{s} c={c}: CPU rust {a:.0} ≤ hardened {b:.0} µs/request ({}×)",
+                    ratio(a, b)
+                ),
+            );
+            let (a, b) = (rs.outcome.per_second(), hd.outcome.per_second());
+            line(
+                a >= b,
+                format!(
+                    "{s} c={c}: throughput rust {a:.0} ≥ hardened {b:.0} req/s ({}×)",
+                    ratio(a, b)
+                ),
+            );
+        }
+        if JOSE_CPU_BUDGET_SCENARIOS.contains(&s) {
+            if let Some(js) = r.get(s, c, Kind::Js) {
+                let (a, b) = (rs.cpu_us_per_request, js.cpu_us_per_request);
+                line(
+                    a <= b,
+                    format!(
+                        "{s} c={c}: CPU rust {a:.0} ≤ jose {b:.0} µs/request ({}×)",
+                        ratio(a, b)
+                    ),
+                );
+            }
+        }
     }
     for size in r.sizes.iter().filter(|s| s.stack == Kind::Rust) {
         line(
@@ -380,8 +511,8 @@ fn budgets(r: &Report) -> (String, bool) {
             ),
         );
     }
-    for (s, _, repeated) in &r.scenarios {
-        if !repeated || !r.options.concurrency.contains(&1) {
+    for (s, _, held) in &r.scenarios {
+        if !held || !r.options.concurrency.contains(&1) {
             continue;
         }
         if let (Some(rs), Some(fl)) = (r.get(s, 1, Kind::Rust), r.get(s, 1, Kind::Floor)) {
@@ -406,13 +537,14 @@ fn budgets(r: &Report) -> (String, bool) {
             unexpected == 0,
             format!("soak: {unexpected} unexpected statuses (0 allowed)"),
         );
-        let growth = s.rss_growth();
+        let growth = s.plateau_growth();
+        let (from, to) = (s.plateau_from_secs(), s.plateau_to_secs());
         line(
-            growth.abs() <= SOAK_RSS_GROWTH,
+            growth.abs() <= SOAK_PLATEAU_GROWTH,
             format!(
-                "soak: workerd RSS at the end {} KiB within 10% of {} KiB after 10 s ({:+.1}%)",
-                s.rss_end_kib,
-                s.rss_at_10s_kib(),
+                "soak: workerd RSS plateaus: {} KiB at {to} s within 10% of {} KiB at {from} s ({:+.1}%)",
+                s.rss_at_secs(to),
+                s.rss_at_secs(from),
                 growth * 100.0
             ),
         );
@@ -420,12 +552,22 @@ fn budgets(r: &Report) -> (String, bool) {
             .soaks
             .iter()
             .filter(|o| o.stack != Kind::Rust)
-            .map(|o| format!("{} {:+.1}%", o.stack.label(), o.rss_growth() * 100.0))
+            .map(|o| {
+                format!(
+                    "{} {:+.1}% ({} → {} KiB; {} errors, {} unexpected)",
+                    o.stack.label(),
+                    o.plateau_growth() * 100.0,
+                    o.rss_at_secs(from),
+                    o.rss_at_secs(to),
+                    o.outcome.transport_errors,
+                    o.outcome.unexpected.values().sum::<u64>()
+                )
+            })
             .collect();
         if !others.is_empty() {
             let _ = writeln!(
                 md,
-                "  - the same soak of the other stacks (not a budget): {}",
+                "  - beside it, the same soak of the other stacks, {to} s vs {from} s (not budgets): {}",
                 others.join(", ")
             );
         }
@@ -435,12 +577,169 @@ fn budgets(r: &Report) -> (String, bool) {
     (md, all)
 }
 
+/// TARGET lines: the Rust pair's CPU per request against the seed jose pair's, and how far
+/// each is from its target.
+fn targets(r: &Report) -> String {
+    let mut md = String::new();
+    for (s, target) in JOSE_CPU_TARGETS {
+        for &c in &r.options.concurrency {
+            let (Some(rs), Some(js)) = (r.get(s, c, Kind::Rust), r.get(s, c, Kind::Js)) else {
+                continue;
+            };
+            let (a, b) = (rs.cpu_us_per_request, js.cpu_us_per_request);
+            if !(a.is_finite() && b > 0.0) {
+                continue;
+            }
+            let got = a / b;
+            let how_close = if got <= target {
+                format!("met, {:.2} to spare", target - got)
+            } else {
+                format!(
+                    "missed by {:.2}: {:.0} µs/request ({:.0} %) less would meet it",
+                    got - target,
+                    a - target * b,
+                    (1.0 - target / got) * 100.0
+                )
+            };
+            let _ = writeln!(
+                md,
+                "- TARGET {s} c={c}: CPU rust/jose {got:.2} ≤ {target:.2} ({a:.0} vs {b:.0} µs/request): {how_close}"
+            );
+        }
+    }
+    if md.is_empty() {
+        md.push_str("- (no scenario with a target was run)\n");
+    }
+    md
+}
+
+/// Bar colour of each stack in the chart.
+fn colour(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Rust => "#d9480f",
+        Kind::Candidate => "#7048e8",
+        Kind::Hardened => "#1971c2",
+        Kind::Js => "#2f9e44",
+        Kind::Floor => "#868e96",
+    }
+}
+
+fn xml_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The chart the report links: workerd CPU per request for every scenario and concurrency,
+/// one bar per measured stack, a legend. Plain SVG text.
+pub(crate) fn svg(r: &Report) -> String {
+    const BAR: f64 = 14.0;
+    const GAP: f64 = 18.0;
+    const LEFT: f64 = 64.0;
+    const TOP: f64 = 56.0;
+    const PLOT: f64 = 260.0;
+    const LABELS: f64 = 120.0;
+    let kinds = measured_stacks(r);
+    let groups = rows(r);
+    let max = r
+        .measurements
+        .iter()
+        .map(|m| m.cpu_us_per_request)
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, f64::max);
+    // A round axis: the next multiple of a power of ten's 1, 2 or 5.
+    let step = {
+        let raw = (max / 5.0).max(1.0);
+        let magnitude = 10f64.powf(raw.log10().floor());
+        [1.0, 2.0, 5.0, 10.0]
+            .iter()
+            .map(|f| f * magnitude)
+            .find(|s| *s >= raw)
+            .unwrap_or(raw)
+    };
+    let axis_max = (max / step).ceil().max(1.0) * step;
+    let group_width = BAR * kinds.len() as f64 + GAP;
+    let width = LEFT + group_width * groups.len() as f64 + 20.0;
+    let height = TOP + PLOT + LABELS;
+    let y = |v: f64| TOP + PLOT - v / axis_max * PLOT;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"sans-serif\" font-size=\"11\">"
+    );
+    let _ = writeln!(
+        out,
+        "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n<text x=\"{LEFT}\" y=\"18\" font-size=\"14\">workerd CPU time per request (µs), median round of {}, lower is better</text>",
+        r.options.rounds
+    );
+    for (i, kind) in kinds.iter().enumerate() {
+        let x = LEFT + i as f64 * 96.0;
+        let _ = writeln!(
+            out,
+            "<g class=\"legend\"><rect x=\"{x:.0}\" y=\"28\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{:.0}\" y=\"38\">{}</text></g>",
+            colour(*kind),
+            x + 16.0,
+            kind.label()
+        );
+    }
+    let mut tick = 0.0;
+    while tick <= axis_max + step / 2.0 {
+        let _ = writeln!(
+            out,
+            "<line x1=\"{LEFT}\" x2=\"{:.0}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#dee2e6\"/><text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\">{tick:.0}</text>",
+            width - 20.0,
+            y(tick),
+            y(tick),
+            LEFT - 6.0,
+            y(tick) + 4.0
+        );
+        tick += step;
+    }
+    for (g, (scenario, c)) in groups.iter().enumerate() {
+        let x0 = LEFT + g as f64 * group_width + GAP / 2.0;
+        for (i, kind) in kinds.iter().enumerate() {
+            let Some(m) = r.get(scenario, *c, *kind) else {
+                continue;
+            };
+            let v = m.cpu_us_per_request;
+            if !v.is_finite() {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "<rect class=\"bar\" data-stack=\"{}\" data-scenario=\"{}\" data-c=\"{c}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.0}\" height=\"{:.1}\" fill=\"{}\"><title>{} {} c={c}: {v:.0} µs</title></rect>",
+                kind.label(),
+                xml_text(scenario),
+                x0 + i as f64 * BAR,
+                y(v),
+                BAR - 2.0,
+                (v / axis_max * PLOT).max(0.0),
+                colour(*kind),
+                kind.label(),
+                xml_text(scenario),
+            );
+        }
+        let label_x = x0 + BAR * kinds.len() as f64 / 2.0;
+        let label_y = TOP + PLOT + 10.0;
+        let _ = writeln!(
+            out,
+            "<text x=\"{label_x:.1}\" y=\"{label_y:.1}\" transform=\"rotate(50 {label_x:.1} {label_y:.1})\">{} c={c}</text>",
+            xml_text(scenario)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<line x1=\"{LEFT}\" x2=\"{LEFT}\" y1=\"{TOP}\" y2=\"{:.0}\" stroke=\"#495057\"/>\n</svg>",
+        TOP + PLOT
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Soak;
-    use crate::load::Outcome;
-    use crate::stacks::Kind;
-    use std::time::Duration;
+    use super::*;
+    use crate::options::Options;
 
     fn soak(start: u64, every_10s: Vec<u64>, end: u64) -> Soak {
         Soak {
@@ -466,5 +765,222 @@ mod tests {
         let s = soak(100, Vec::new(), 105);
         assert_eq!(s.rss_at_10s_kib(), 100);
         assert!((s.rss_growth() - 0.05).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_plateau_of_a_180_s_soak_is_120_s_to_180_s() {
+        // Grows for a minute, then flat within 5 %: a plateau, though it grew 3x overall.
+        let every: Vec<u64> = (1..=18u64)
+            .map(|i| if i <= 6 { 100 * i } else { 600 + i })
+            .collect();
+        let mut s = soak(50, every, 700);
+        s.duration = Duration::from_secs(180);
+        assert_eq!((s.plateau_from_secs(), s.plateau_to_secs()), (120, 180));
+        assert_eq!((s.rss_at_secs(120), s.rss_at_secs(180)), (612, 618));
+        assert!((s.plateau_growth() - (618.0 / 612.0 - 1.0)).abs() < 1e-9);
+        assert!(s.rss_growth() > 5.0);
+        // Still growing in the last minute: no plateau.
+        s.rss_every_10s_kib = (1..=18u64).map(|i| 100 * i).collect();
+        assert!(s.plateau_growth() > SOAK_PLATEAU_GROWTH);
+        // A 10 s soak compares its one sample with the start.
+        let mut short = soak(100, vec![108], 108);
+        short.duration = Duration::from_secs(10);
+        assert_eq!(
+            (short.plateau_from_secs(), short.plateau_to_secs()),
+            (0, 10)
+        );
+        assert!((short.plateau_growth() - 0.08).abs() < 1e-9);
+    }
+
+    fn m(scenario: &'static str, c: usize, stack: Kind, cpu: f64, rps: u64) -> Measurement {
+        Measurement {
+            scenario,
+            concurrency: c,
+            stack,
+            cpu_us_per_request: cpu,
+            cpu_share: 0.5,
+            tokens_reused: false,
+            outcome: Outcome {
+                expected: rps,
+                latencies_us: vec![500, 900],
+                elapsed: Duration::from_secs(1),
+                ..Outcome::default()
+            },
+        }
+    }
+
+    fn report(measurements: Vec<Measurement>) -> Report {
+        let Ok(options) = Options::parse(["--concurrency", "1,32"].map(String::from).into_iter())
+        else {
+            panic!("options");
+        };
+        let mut scenarios: Vec<(&'static str, &'static str, bool)> = Vec::new();
+        for m in &measurements {
+            if !scenarios.iter().any(|(s, _, _)| *s == m.scenario) {
+                scenarios.push((m.scenario, "what", false));
+            }
+        }
+        Report {
+            options,
+            scenarios,
+            measurements,
+            tables: Vec::new(),
+            soaks: Vec::new(),
+            sizes: Vec::new(),
+            load_before: String::new(),
+            load_after: String::new(),
+            wall: Duration::from_secs(1),
+            workerd_version: String::new(),
+            levers: None,
+        }
+    }
+
+    /// rust, hardened, jose, floor for one scenario at both concurrencies.
+    fn four(scenario: &'static str, cpu: [f64; 4], rps: [u64; 4]) -> Vec<Measurement> {
+        let mut out = Vec::new();
+        for c in [1, 32] {
+            for (i, kind) in Kind::ALL.iter().enumerate() {
+                out.push(m(scenario, c, *kind, cpu[i], rps[i]));
+            }
+        }
+        out
+    }
+
+    fn lines_with<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
+        text.lines().filter(|l| l.contains(needle)).collect()
+    }
+
+    #[test]
+    fn budgets_hold_rust_to_the_hardened_pair_everywhere_and_to_jose_where_listed() {
+        let mut all = four(
+            "anonymous",
+            [210.0, 300.0, 200.0, 50.0],
+            [900, 800, 1000, 2000],
+        );
+        all.extend(four(
+            "distinct-es256",
+            [400.0, 500.0, 380.0, 60.0],
+            [700, 600, 800, 2000],
+        ));
+        let (text, pass) = budgets(&report(all));
+        assert!(!pass);
+        // Against the hardened pair: CPU and throughput, every scenario and concurrency.
+        assert_eq!(lines_with(&text, "hardened").len(), 8, "{text}");
+        assert!(lines_with(&text, "≤ hardened")
+            .iter()
+            .all(|l| l.starts_with("- PASS")));
+        assert!(lines_with(&text, "≥ hardened")
+            .iter()
+            .all(|l| l.starts_with("- PASS")));
+        // Against the seed jose pair: CPU, only on the listed scenarios.
+        let jose = lines_with(&text, "≤ jose");
+        assert_eq!(jose.len(), 2, "{text}");
+        assert!(jose.iter().all(|l| l.starts_with("- FAIL anonymous")));
+        assert!(text.contains("- FAIL anonymous c=1: CPU rust 210 ≤ jose 200 µs/request (1.05×)"));
+    }
+
+    #[test]
+    fn a_stack_that_ignored_the_benchmark_table_fails_the_run() {
+        let mut r = report(four("deep-rule", [100.0, 200.0, 200.0, 50.0], [2, 1, 1, 3]));
+        r.tables = vec![
+            TableProbe {
+                stack: Kind::Rust,
+                in_effect: false,
+                statuses: vec![200],
+            },
+            TableProbe {
+                stack: Kind::Hardened,
+                in_effect: true,
+                statuses: Vec::new(),
+            },
+        ];
+        let (text, pass) = budgets(&r);
+        assert!(!pass);
+        assert_eq!(
+            lines_with(&text, "- FAIL rust decides with the benchmark rule table").len(),
+            1,
+            "{text}"
+        );
+        assert_eq!(
+            lines_with(
+                &text,
+                "- PASS hardened decides with the benchmark rule table"
+            )
+            .len(),
+            1
+        );
+        r.tables.retain(|t| t.in_effect);
+        assert!(budgets(&r).1);
+    }
+
+    #[test]
+    fn target_lines_say_how_close_each_came_and_are_not_budgets() {
+        let mut all = four("forbidden", [90.0, 300.0, 100.0, 50.0], [9, 1, 1, 9]);
+        all.extend(four(
+            "distinct-rs256",
+            [300.0, 400.0, 400.0, 50.0],
+            [9, 1, 1, 9],
+        ));
+        all.extend(four(
+            "repeated-es256",
+            [10.0, 400.0, 400.0, 50.0],
+            [9, 1, 1, 9],
+        ));
+        let r = report(all);
+        let text = targets(&r);
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(text.contains(
+            "- TARGET forbidden c=1: CPU rust/jose 0.90 ≤ 0.80 (90 vs 100 µs/request): missed by 0.10: 10 µs/request (11 %) less would meet it"
+        ), "{text}");
+        assert!(text.contains("- TARGET distinct-rs256 c=32: CPU rust/jose 0.75 ≤ 1.00 (300 vs 400 µs/request): met, 0.25 to spare"), "{text}");
+        // Missing a target does not fail the run.
+        assert!(budgets(&r).1);
+        let (md, _) = render(&r, "RESULTS.svg");
+        assert!(md.contains("## Targets (not budgets)\n\n- TARGET forbidden"));
+        assert!(md.contains("](RESULTS.svg)"));
+    }
+
+    #[test]
+    fn the_chart_has_one_bar_per_stack_scenario_and_concurrency_and_a_legend() {
+        let mut all = four("anonymous", [210.0, 300.0, 200.0, 50.0], [1, 1, 1, 1]);
+        all.extend(four("deep-rule", [400.0, 500.0, 380.0, 60.0], [1, 1, 1, 1]));
+        all.push(m("anonymous", 1, Kind::Candidate, 190.0, 1));
+        let chart = svg(&report(all));
+        assert!(chart.starts_with("<svg ") && chart.trim_end().ends_with("</svg>"));
+        assert_eq!(chart.matches("class=\"bar\"").count(), 2 * 2 * 4 + 1);
+        for scenario in ["anonymous", "deep-rule"] {
+            for c in [1, 32] {
+                for kind in Kind::ALL {
+                    let bar = format!(
+                        "class=\"bar\" data-stack=\"{}\" data-scenario=\"{scenario}\" data-c=\"{c}\"",
+                        kind.label()
+                    );
+                    assert_eq!(chart.matches(&bar).count(), 1, "{bar}");
+                }
+            }
+        }
+        assert_eq!(chart.matches("class=\"legend\"").count(), 5);
+        for kind in [
+            Kind::Rust,
+            Kind::Candidate,
+            Kind::Hardened,
+            Kind::Js,
+            Kind::Floor,
+        ] {
+            assert!(chart.contains(&format!(">{}</text></g>", kind.label())));
+        }
+        // Taller bar for more CPU: deep-rule's hardened bar (500 µs) is the tallest.
+        let height = |bar: &str| -> f64 {
+            chart
+                .lines()
+                .find(|l| l.contains(bar))
+                .and_then(|l| l.split("height=\"").nth(1))
+                .and_then(|h| h.split('"').next())
+                .and_then(|h| h.parse().ok())
+                .unwrap_or(0.0)
+        };
+        let tallest = height("data-stack=\"hardened\" data-scenario=\"deep-rule\" data-c=\"1\"");
+        assert!(tallest > height("data-stack=\"rust\" data-scenario=\"deep-rule\" data-c=\"1\""));
+        assert!(tallest > 0.0);
     }
 }

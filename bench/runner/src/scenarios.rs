@@ -13,9 +13,20 @@ pub(crate) struct Scenario {
     /// The status the auth/authz pairs must answer (the pass-through floor always gets 200
     /// from the origin).
     pub(crate) expected: u16,
-    /// Whether this scenario's latency is held to the added-p50 budget.
-    pub(crate) repeated_token: bool,
+    /// Whether this scenario's latency is held to the added-p50 budget (the repeated token).
+    pub(crate) held_to_added_p50: bool,
 }
+
+/// The path most scenarios request (the catch-all rule, after the project's other rules).
+pub(crate) const API_PATH: &str = "/api/items";
+/// The path of `forbidden` (the admin rule).
+pub(crate) const FORBIDDEN_PATH: &str = "/admin/reports";
+/// The path of `deep-rule`: matched only by the catch-all, after every filler rule of the
+/// benchmark table.
+pub(crate) const DEEP_RULE_PATH: &str = "/hello";
+/// The paths of the scenarios other than `deep-rule`: the benchmark table must decide each
+/// exactly as the project's does.
+pub(crate) const PATHS: [&str; 2] = [API_PATH, FORBIDDEN_PATH];
 
 /// Token lifetime: longer than any run, so no token expires mid-benchmark.
 const LIFETIME_SECONDS: u64 = 3 * 3600;
@@ -42,7 +53,7 @@ fn pool(idp: &IdentityProvider, alg: Alg, tag: &str, count: usize) -> Vec<String
 
 /// Every scenario, with `distinct` pre-minted tokens for each that must not share tokens.
 pub(crate) fn all(idp: &IdentityProvider, distinct: usize) -> Vec<Scenario> {
-    let api = "/api/items";
+    let api = API_PATH;
     let to_requests = |path: &str, tokens: &[String]| -> Arc<Vec<Vec<u8>>> {
         Arc::new(tokens.iter().map(|t| request(path, Some(t))).collect())
     };
@@ -69,49 +80,64 @@ pub(crate) fn all(idp: &IdentityProvider, distinct: usize) -> Vec<Scenario> {
             what: "one ES256 token on every request, GET /api/items -> 200",
             requests: Arc::new(vec![request(api, Some(&repeated))]),
             expected: 200,
-            repeated_token: true,
+            held_to_added_p50: true,
         },
         Scenario {
             name: "distinct-es256",
             what: "distinct ES256 tokens, GET /api/items -> 200",
             requests: to_requests(api, &es256),
             expected: 200,
-            repeated_token: false,
+            held_to_added_p50: false,
         },
         Scenario {
             name: "distinct-eddsa",
             what: "distinct EdDSA tokens, GET /api/items -> 200",
             requests: to_requests(api, &eddsa),
             expected: 200,
-            repeated_token: false,
+            held_to_added_p50: false,
         },
         Scenario {
             name: "distinct-rs256",
             what: "distinct RS256 tokens, GET /api/items -> 200",
             requests: to_requests(api, &rs256),
             expected: 200,
-            repeated_token: false,
+            held_to_added_p50: false,
         },
         Scenario {
             name: "bad-signature",
             what: "distinct ES256 tokens with another token's signature -> 401",
             requests: to_requests(api, &bad),
             expected: 401,
-            repeated_token: false,
+            held_to_added_p50: false,
         },
         Scenario {
             name: "forbidden",
             what: "distinct ES256 tokens without role admin, GET /admin/reports -> 403",
-            requests: to_requests("/admin/reports", &forbidden),
+            requests: to_requests(FORBIDDEN_PATH, &forbidden),
             expected: 403,
-            repeated_token: false,
+            held_to_added_p50: false,
         },
         Scenario {
             name: "anonymous",
             what: "no token, GET /api/items -> 401",
             requests: Arc::new(vec![request(api, None)]),
             expected: 401,
-            repeated_token: false,
+            held_to_added_p50: false,
+        },
+        Scenario {
+            name: "deep-rule",
+            what: "one ES256 token on every request, GET /hello -> 200: only the catch-all \
+                   matches, after the benchmark table's 200 filler rules (what deciding twice costs)",
+            requests: Arc::new(vec![request(DEEP_RULE_PATH, Some(&repeated))]),
+            expected: 200,
+            held_to_added_p50: false,
         },
     ]
+}
+
+/// A request only the first filler rule matches, with a valid token lacking its role: 403
+/// where the benchmark table is in effect (200 from the catch-all where it is not).
+pub(crate) fn filler_probe(idp: &IdentityProvider) -> Vec<u8> {
+    let token = mint(idp, Alg::Es256, "probe-user", &["user"]);
+    request(crate::rules::FILLER_PROBE_PATH, Some(&token))
 }

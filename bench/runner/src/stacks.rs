@@ -1,12 +1,14 @@
-//! The run: bundles, three workerd processes (Rust pair, jose pair, pass-through floor),
-//! every scenario at every concurrency against each stack in turn, the soak, the report.
+//! The run: the benchmark rule table, bundles, four workerd processes (Rust pair, hardened
+//! jose pair, seed jose pair, pass-through floor), every scenario at every concurrency against
+//! each stack in turn, the soak, the report and its chart.
 
 use crate::ab;
 use crate::bundle::{self, Bundle};
 use crate::load::{self, Load, Outcome};
 use crate::options::Options;
-use crate::report::{self, Measurement, Report, SizeRow, Soak};
+use crate::report::{self, Measurement, Report, SizeRow, Soak, TableProbe};
 use crate::rounds;
+use crate::rules::{self, Generated};
 use crate::scenarios::{self, Scenario};
 use crate::workerd::{Debugging, WorkerSpec, Workerd};
 use crate::Result;
@@ -18,23 +20,28 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// The three stacks, in the order they are measured.
+/// The stacks, in the order they are measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Kind {
     Rust,
     /// `--candidate DIR`: other Rust bundles, measured right after `Rust` (A/B of a lever).
     Candidate,
+    /// The jose design given edge-auth's guarantees (`js/hardened-*.js`).
+    Hardened,
+    /// The seed jose design as written (`js/auth.js`, `js/authz.js`).
     Js,
     Floor,
 }
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 3] = [Kind::Rust, Kind::Js, Kind::Floor];
+    /// Every stack of a run but the optional candidate.
+    pub(crate) const ALL: [Kind; 4] = [Kind::Rust, Kind::Hardened, Kind::Js, Kind::Floor];
 
     pub(crate) fn label(self) -> &'static str {
         match self {
             Kind::Rust => "rust",
             Kind::Candidate => "candidate",
+            Kind::Hardened => "hardened",
             Kind::Js => "jose",
             Kind::Floor => "floor",
         }
@@ -57,8 +64,19 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
     }
     let compatibility_date = compatibility_date(&root.join("wrangler.auth.toml"))?;
 
-    eprintln!("bench: bundling the Workers (wrangler deploy --dry-run)");
-    let mut bundles = bundles(&root, &out, &compatibility_date, options.reuse_bundles)?;
+    let table = rules::generate(&root, &out)?;
+    eprintln!(
+        "bench: bundling the Workers (wrangler deploy --dry-run; the Rust pair with {}={})",
+        rules::RULES_ENV,
+        table.toml.display()
+    );
+    let mut bundles = bundles(
+        &root,
+        &out,
+        &compatibility_date,
+        options.reuse_bundles,
+        &table,
+    )?;
     if let Some(dir) = &options.candidate {
         let dir = fs::canonicalize(dir)?;
         let pair = (
@@ -104,6 +122,7 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
         stacks.push(Stack { kind, workerd });
     }
     smoke(&stacks, &all)?;
+    let tables = table_probe(&stacks, scenarios::filler_probe(&idp));
 
     let load_before = loadavg();
     let started = Instant::now();
@@ -114,7 +133,7 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
                 for stack in &stacks {
                     let m = measure(options, stack, scenario, concurrency, &origin)?;
                     eprintln!(
-                        "bench: {:<15} c={:<3} {:<5} {:>8.0} req/s  p50 {:>7.0} us  p99 {:>7.0} us  cpu {:>6.0} us/req{}",
+                        "bench: {:<15} c={:<3} {:<9} {:>8.0} req/s  p50 {:>7.0} us  p99 {:>7.0} us  cpu {:>6.0} us/req{}",
                         scenario.name,
                         concurrency,
                         stack.kind.label(),
@@ -164,9 +183,10 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
         options: options.clone(),
         scenarios: all
             .iter()
-            .map(|s| (s.name, s.what, s.repeated_token))
+            .map(|s| (s.name, s.what, s.held_to_added_p50))
             .collect(),
         measurements,
+        tables,
         soaks,
         sizes,
         load_before,
@@ -175,13 +195,24 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
         workerd_version: command_line(&workerd_bin, &["--version"]),
         levers: fs::read_to_string(root.join("bench/levers.md")).ok(),
     };
-    let (markdown, pass) = report::render(&report);
     let out_file = options
         .out
         .as_ref()
         .map_or_else(|| root.join("bench/RESULTS.md"), PathBuf::from);
+    // The chart sits beside the report, which links it by file name.
+    let chart_file = out_file.with_extension("svg");
+    let chart_name = chart_file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or("--out needs a file name")?;
+    let (markdown, pass) = report::render(&report, &chart_name);
     fs::write(&out_file, markdown)?;
-    eprintln!("bench: wrote {}", out_file.display());
+    fs::write(&chart_file, report::svg(&report))?;
+    eprintln!(
+        "bench: wrote {} and {}",
+        out_file.display(),
+        chart_file.display()
+    );
     drop(stacks);
     Ok(pass)
 }
@@ -341,10 +372,17 @@ fn tail(text: &str, max: usize) -> &str {
 
 type Pair = (Bundle, Bundle);
 
-fn bundles(root: &Path, out: &Path, date: &str, reuse: bool) -> Result<BTreeMap<Kind, Pair>> {
+fn bundles(
+    root: &Path,
+    out: &Path,
+    date: &str,
+    reuse: bool,
+    table: &Generated,
+) -> Result<BTreeMap<Kind, Pair>> {
     let gen = out.join("gen");
     fs::create_dir_all(&gen)?;
     let js = root.join("bench/js");
+    let rules_env = [(rules::RULES_ENV, table.toml.as_os_str())];
     let mut map = BTreeMap::new();
     for kind in Kind::ALL {
         let mut pair = Vec::new();
@@ -353,22 +391,25 @@ fn bundles(root: &Path, out: &Path, date: &str, reuse: bool) -> Result<BTreeMap<
             let bundle = if reuse && dir.exists() {
                 Bundle::open(worker, &dir)?
             } else {
-                let config = match kind {
-                    Kind::Rust | Kind::Candidate => root.join(format!("wrangler.{worker}.toml")),
-                    Kind::Js => bundle::js_config(
-                        &gen,
-                        &format!("jose-{worker}"),
-                        &js.join(format!("{worker}.js")),
-                        date,
-                    )?,
-                    Kind::Floor => bundle::js_config(
-                        &gen,
-                        &format!("floor-{worker}"),
-                        &js.join(format!("passthrough-{worker}.js")),
-                        date,
-                    )?,
+                let js_config = |main: &Path| {
+                    bundle::js_config(&gen, &format!("{}-{worker}", kind.label()), main, date)
                 };
-                Bundle::build(root, worker, &config, &dir)?
+                let (config, env): (PathBuf, &[_]) = match (kind, worker) {
+                    // The project's own configs: their [build] compiles the table named by
+                    // the environment into both Workers.
+                    (Kind::Rust | Kind::Candidate, _) => {
+                        (root.join(format!("wrangler.{worker}.toml")), &rules_env)
+                    }
+                    (Kind::Hardened, "auth") => (js_config(&js.join("hardened-auth.js"))?, &[]),
+                    (Kind::Hardened, _) => (js_config(&table.hardened_authz)?, &[]),
+                    (Kind::Js, "auth") => (js_config(&js.join("auth.js"))?, &[]),
+                    (Kind::Js, _) => (js_config(&table.jose_authz)?, &[]),
+                    (Kind::Floor, _) => (
+                        js_config(&js.join(format!("passthrough-{worker}.js")))?,
+                        &[],
+                    ),
+                };
+                Bundle::build(root, worker, &config, &dir, env)?
             };
             pair.push(bundle);
         }
@@ -379,6 +420,35 @@ fn bundles(root: &Path, out: &Path, date: &str, reuse: bool) -> Result<BTreeMap<
         };
     }
     Ok(map)
+}
+
+/// Whether each stack decides with the benchmark rule table: a request only its first filler
+/// rule matches, with a token lacking that rule's role, must be refused (403; the floor
+/// forwards it). A Rust build that ignored the table would answer 200 from the catch-all, and
+/// `deep-rule` would measure a short table.
+fn table_probe(stacks: &[Stack], probe: Vec<u8>) -> Vec<TableProbe> {
+    let requests = Arc::new(vec![probe]);
+    stacks
+        .iter()
+        .filter(|s| s.kind != Kind::Floor)
+        .map(|stack| {
+            let outcome = load::run(&Load {
+                addr: stack.workerd.addr(),
+                requests: Arc::clone(&requests),
+                expected_status: 403,
+                concurrency: 1,
+                duration: Duration::from_millis(100),
+                start: 0,
+            });
+            TableProbe {
+                stack: stack.kind,
+                in_effect: outcome.expected > 0
+                    && outcome.unexpected.is_empty()
+                    && outcome.transport_errors == 0,
+                statuses: outcome.unexpected.keys().copied().collect(),
+            }
+        })
+        .collect()
 }
 
 type Vars = BTreeMap<String, String>;
@@ -415,6 +485,15 @@ fn vars(
             let mut authz = toml_vars(&root.join("wrangler.authz.toml"))?;
             authz.extend(origin_var);
             authz.insert("CONTEXT_SECRET".to_string(), secret.to_string());
+            (auth, authz)
+        }
+        Kind::Hardened => {
+            let secret = ("CONTEXT_SECRET".to_string(), secret.to_string());
+            let mut auth = identity;
+            auth.insert(secret.0.clone(), secret.1.clone());
+            let mut authz = origin_var;
+            authz.insert(secret.0, secret.1);
+            authz.insert("CONTEXT_MAX_AGE_SECONDS".to_string(), "60".to_string());
             (auth, authz)
         }
         Kind::Js => (identity, origin_var),

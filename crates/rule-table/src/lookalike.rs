@@ -50,8 +50,9 @@ impl NormalizedPath {
 
 /// The checks a rule table applies to a normalized path before any rule, decided by the
 /// table's `case_sensitive` setting alone. [`RuleTable::decide`](crate::RuleTable::decide)
-/// applies them itself; a Worker that refuses early without the table (the auth Worker) gets
-/// the table's policy at build time.
+/// applies them itself; [`RuleTable::path_policy`](crate::RuleTable::path_policy) gives them
+/// to a caller that refuses a path before it decides (the auth Worker, before it verifies a
+/// token).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PathPolicy {
     case_sensitive: bool,

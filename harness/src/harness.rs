@@ -176,15 +176,18 @@ impl Harness {
     /// saw on a forwarded request), waiting up to 5 s for the output to be written; `None` if
     /// it never is.
     pub fn log_line(&self, worker: &str, response: &Response) -> Option<Value> {
-        let request_id = self.request_id(response)?;
-        let request_id = request_id.as_str();
+        self.log_line_of(worker, &self.request_id(response)?)
+    }
+
+    /// The JSON log line `worker` wrote for the request with `request_id`, waiting up to 5 s
+    /// for the output to be written; `None` if it never is.
+    pub fn log_line_of(&self, worker: &str, request_id: &str) -> Option<Value> {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let found = self.stack.log().lines().find_map(|line| {
-                let json = line.get(line.find('{')?..)?;
-                let value: Value = serde_json::from_str(json).ok()?;
-                (value["worker"] == worker && value["request_id"] == request_id).then_some(value)
-            });
+            let found = self
+                .log_lines_of(request_id)
+                .into_iter()
+                .find(|line| line["worker"] == worker);
             if found.is_some() || Instant::now() > deadline {
                 return found;
             }

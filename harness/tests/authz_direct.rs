@@ -6,8 +6,6 @@
 use e2e::context::{identity, now, request_id};
 use e2e::{Harness, Response};
 use edge_auth::Identity;
-use std::thread::sleep;
-use std::time::{Duration, Instant};
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef-authz-direct";
 
@@ -19,23 +17,9 @@ fn context_for(secret: &str, id: &Identity, request: (&str, &str, &str), signed_
 /// The reason code of the authz Worker's log line for `request_id`, waiting a little for the
 /// output to be written; empty if it never is.
 fn authz_reason(h: &Harness, request_id: &str) -> String {
-    let needle = format!("\"request_id\":\"{request_id}\"");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let log = h.stack.log();
-        let line = log
-            .lines()
-            .find(|l| l.contains("\"worker\":\"authz\"") && l.contains(&needle));
-        if let Some(line) = line {
-            let json = line.get(line.find('{').unwrap_or(0)..).unwrap_or(line);
-            let parsed: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
-            return parsed["reason"].as_str().unwrap_or_default().to_owned();
-        }
-        if Instant::now() > deadline {
-            return String::new();
-        }
-        sleep(Duration::from_millis(50));
-    }
+    h.log_line_of("authz", request_id)
+        .and_then(|line| line["reason"].as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn assert_unauthorized(h: &Harness, r: &Response) {

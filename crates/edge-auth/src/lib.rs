@@ -27,6 +27,7 @@ pub use http::facts::{Refusal, RequestFacts};
 pub use http::log::{request_id, LogLine, LogLineBuilder, Outcome, WorkerName};
 pub use http::refusal::{error_response, ErrorResponse, Rejection};
 pub use http::request_url::RequestUrl;
+pub use http::well_known::{WellKnown, GATEWAY_JWKS_PATH, PROTECTED_RESOURCE_PATH};
 pub use wire::context::{
     open_context, sign_context, sign_context_with_notes, verify_context, ContextError, ContextKey,
     ContextNotes, RequestBinding, CONTEXT_FUTURE_SKEW_SECONDS, DEFAULT_CONTEXT_MAX_AGE_SECONDS,

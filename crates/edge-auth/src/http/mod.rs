@@ -5,3 +5,4 @@ pub(crate) mod facts;
 pub(crate) mod log;
 pub(crate) mod refusal;
 pub(crate) mod request_url;
+pub(crate) mod well_known;

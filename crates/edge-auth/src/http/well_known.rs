@@ -1,0 +1,100 @@
+//! The gateway's own endpoints under `/.well-known/`: answered by the gateway, before the rule
+//! table, and never forwarded to the origin (the rule table cannot admit, refuse or shadow them).
+//!
+//! They are recognized on the *normalized* path (so `/.well-known/./edge-auth/jwks.json` is the
+//! same endpoint) and only for `GET` and `HEAD`; any other method on these paths goes to the
+//! rule table like any other request.
+
+use rule_table::{Method, NormalizedPath};
+
+/// The gateway's public keys for the assertion it signs (RFC 7517 JWK Set).
+pub const GATEWAY_JWKS_PATH: &str = "/.well-known/edge-auth/jwks.json";
+/// OAuth 2.0 Protected Resource Metadata (RFC 9728 §3).
+pub const PROTECTED_RESOURCE_PATH: &str = "/.well-known/oauth-protected-resource";
+
+/// One of the gateway's own endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WellKnown {
+    /// [`GATEWAY_JWKS_PATH`].
+    GatewayJwks,
+    /// [`PROTECTED_RESOURCE_PATH`], bare (`resource_path` `None`) or with the resource's path
+    /// appended (RFC 9728 §3.1: `…/oauth-protected-resource/mcp` describes `<origin>/mcp`).
+    ProtectedResource {
+        /// The resource's path, with its leading `/`, when the suffixed form was requested.
+        resource_path: Option<String>,
+    },
+}
+
+impl WellKnown {
+    /// Which endpoint `method path` asks for, if any.
+    pub fn recognize(method: &Method, path: &NormalizedPath) -> Option<Self> {
+        if !matches!(method, Method::Get | Method::Head) {
+            return None;
+        }
+        let path = path.as_str();
+        // A trailing slash is ignored for matching rules; do the same here.
+        let path = path
+            .strip_suffix('/')
+            .filter(|p| !p.is_empty())
+            .unwrap_or(path);
+        if path == GATEWAY_JWKS_PATH {
+            return Some(WellKnown::GatewayJwks);
+        }
+        let rest = path.strip_prefix(PROTECTED_RESOURCE_PATH)?;
+        if rest.is_empty() {
+            return Some(WellKnown::ProtectedResource {
+                resource_path: None,
+            });
+        }
+        rest.starts_with('/').then(|| WellKnown::ProtectedResource {
+            resource_path: Some(rest.to_owned()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recognize(method: &str, raw: &str) -> Option<WellKnown> {
+        let method = Method::parse(method).unwrap();
+        let path = rule_table::normalize_path(raw).unwrap();
+        WellKnown::recognize(&method, &path)
+    }
+
+    #[test]
+    fn recognizes_the_normalized_paths_for_get_and_head_only() {
+        assert_eq!(
+            recognize("GET", GATEWAY_JWKS_PATH),
+            Some(WellKnown::GatewayJwks)
+        );
+        assert_eq!(
+            recognize("HEAD", "/.well-known/./edge-auth//jwks.json"),
+            Some(WellKnown::GatewayJwks)
+        );
+        assert_eq!(
+            recognize("GET", "/.well-known/edge-auth/jwks.json/"),
+            Some(WellKnown::GatewayJwks)
+        );
+        assert_eq!(recognize("POST", GATEWAY_JWKS_PATH), None);
+        assert_eq!(recognize("GET", "/.well-known/edge-auth/jwks.jsonx"), None);
+        assert_eq!(recognize("GET", "/x/.well-known/edge-auth/jwks.json"), None);
+        assert_eq!(
+            recognize("GET", PROTECTED_RESOURCE_PATH),
+            Some(WellKnown::ProtectedResource {
+                resource_path: None
+            })
+        );
+        assert_eq!(
+            recognize("GET", "/.well-known/oauth-protected-resource/mcp/v1"),
+            Some(WellKnown::ProtectedResource {
+                resource_path: Some("/mcp/v1".to_owned())
+            })
+        );
+        assert_eq!(
+            recognize("GET", "/.well-known/oauth-protected-resourcex"),
+            None
+        );
+        assert_eq!(recognize("DELETE", PROTECTED_RESOURCE_PATH), None);
+    }
+}

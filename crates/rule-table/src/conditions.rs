@@ -343,6 +343,21 @@ impl Conditions {
         self.0.is_empty()
     }
 
+    /// The scope names these conditions list (`scopes_any`, `scopes_all`), in table order.
+    pub(crate) fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.0
+            .iter()
+            .filter_map(|c| match &c.test {
+                Test::AnyOf(Claim::Scopes, names) | Test::AllOf(Claim::Scopes, names) => {
+                    Some(names.iter().map(String::as_str))
+                }
+                Test::AnyOf(Claim::Roles, _)
+                | Test::AllOf(Claim::Roles, _)
+                | Test::SegmentIsSub { .. } => None,
+            })
+            .flatten()
+    }
+
     /// The first condition that fails, in table order.
     pub(crate) fn first_failure(&self, p: &Principal, path: &NormalizedPath) -> Option<&Condition> {
         self.0.iter().find(|c| !c.holds(p, path))

@@ -27,6 +27,11 @@ pub struct Decision {
     pub rule: Option<RuleRef>,
     /// Why.
     pub reason: Reason,
+    /// For a 403 `insufficient_scope`: every scope the matched rule names (its `scopes_all`,
+    /// its `scopes_any` and those of its `any_of` alternatives), in table order without
+    /// repeats; a token granted all of them passes every scope condition of the rule. Empty
+    /// for every other verdict.
+    pub required_scopes: Vec<String>,
 }
 
 /// Allow, or the HTTP error to answer with.
@@ -123,6 +128,22 @@ pub(crate) struct Rule {
 }
 
 impl Rule {
+    /// Every scope this rule names, in table order without repeats.
+    fn scopes(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        if let Access::Authenticated { all, any_of } = &self.access {
+            for scope in all
+                .scopes()
+                .chain(any_of.iter().flat_map(Conditions::scopes))
+            {
+                if !out.contains(&scope) {
+                    out.push(scope);
+                }
+            }
+        }
+        out
+    }
+
     pub(crate) fn applies(&self, method: &Method, path: &NormalizedPath) -> bool {
         self.methods.contains(method) && self.pattern.matches(path)
     }
@@ -188,15 +209,24 @@ impl RuleTable {
                 verdict: Verdict::BadRequest,
                 rule: None,
                 reason: Reason::AsciiLookalike,
+                required_scopes: Vec::new(),
             };
         }
         match self.matching_rule(method, path) {
             Some(rule) => {
                 let (verdict, reason) = rule.evaluate(path, principal);
+                // Listed only when asked for: the allow path allocates nothing for it.
+                let required_scopes = match verdict {
+                    Verdict::Forbidden {
+                        insufficient_scope: true,
+                    } => rule.scopes().into_iter().map(str::to_owned).collect(),
+                    _ => Vec::new(),
+                };
                 Decision {
                     verdict,
                     rule: Some(rule.rref.clone()),
                     reason,
+                    required_scopes,
                 }
             }
             None => Decision {
@@ -208,8 +238,19 @@ impl RuleTable {
                 },
                 rule: None,
                 reason: Reason::NoRuleMatched,
+                required_scopes: Vec::new(),
             },
         }
+    }
+
+    /// Every scope any rule names (`scopes_any`, `scopes_all`, inside `any_of` too), sorted,
+    /// without repeats: what a protected resource's metadata lists as `scopes_supported`.
+    /// It walks the whole table: call it once, not per request.
+    pub fn scopes(&self) -> Vec<&str> {
+        let mut scopes: Vec<&str> = self.rules.iter().flat_map(Rule::scopes).collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        scopes
     }
 
     pub(crate) fn matching_rule(&self, method: &Method, path: &NormalizedPath) -> Option<&Rule> {

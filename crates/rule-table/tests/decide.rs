@@ -182,3 +182,73 @@ fn decision_names_the_rule() {
     assert_eq!(r.to_string(), "rule 1 (\"first\")");
     assert_eq!(d.verdict.status(), Some(401));
 }
+
+fn required_scopes(t: &RuleTable, path: &str, p: &Principal) -> (Verdict, Vec<String>) {
+    let d = t.decide(&Method::Get, &normalize_path(path).unwrap(), Some(p));
+    (d.verdict, d.required_scopes)
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn an_insufficient_scope_decision_lists_every_scope_the_rule_names() {
+    let t = table(concat!(
+        "[[rule]]\npath = \"/any\"\nscopes_any = [\"read\", \"admin\"]\n",
+        "[[rule]]\npath = \"/all\"\nscopes_all = [\"write\", \"read\", \"write\"]\n",
+        "[[rule]]\npath = \"/alt/{id}\"\nscopes_all = [\"base\"]\n",
+        "any_of = [{ scopes_any = [\"x\", \"base\"] }, { roles_any = [\"admin\"] }, { scopes_all = [\"y\"], owner = \"id\" }]\n",
+        "[[rule]]\npath = \"/role-then-scope\"\nroles_any = [\"staff\"]\nscopes_any = [\"s\"]\n",
+        "[[rule]]\npath = \"/**\"\n",
+    ));
+    let nobody = who("u", &[], &[]);
+    // scopes_any: every alternative (any one of them would do); scopes_all: each once.
+    assert_eq!(
+        required_scopes(&t, "/any", &nobody),
+        (FS, names(&["read", "admin"]))
+    );
+    assert_eq!(
+        required_scopes(&t, "/all", &who("u", &[], &["read"])),
+        (FS, names(&["write", "read"]))
+    );
+    // The rule's own scopes first, then each alternative's, in table order, no repeats; the
+    // alternatives' other conditions (roles, owner) add nothing.
+    assert_eq!(
+        required_scopes(&t, "/alt/v", &nobody),
+        (FS, names(&["base", "x", "y"]))
+    );
+    // Not a scope failure: nothing listed.
+    assert_eq!(
+        required_scopes(&t, "/role-then-scope", &nobody),
+        (F, vec![])
+    );
+    assert_eq!(
+        required_scopes(&t, "/any", &who("u", &[], &["admin"])).1,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        required_scopes(&t, "/other", &nobody).1,
+        Vec::<String>::new()
+    );
+    let anonymous = t.decide(&Method::Get, &normalize_path("/any").unwrap(), None);
+    assert_eq!(anonymous.verdict, Verdict::Unauthenticated);
+    assert!(anonymous.required_scopes.is_empty());
+}
+
+#[test]
+fn the_table_lists_every_scope_it_names_sorted_once() {
+    let t = table(concat!(
+        "[[rule]]\npath = \"/a\"\nscopes_any = [\"zeta\", \"alpha\"]\n",
+        "[[rule]]\npath = \"/b\"\nroles_any = [\"not-a-scope\"]\nscopes_all = [\"Beta\", \"alpha\"]\n",
+        "[[rule]]\npath = \"/c\"\nany_of = [{ scopes_any = [\"gamma\"] }, { roles_any = [\"r\"] }]\n",
+        "[[rule]]\npath = \"/c/{id}\"\nany_of = [{ owner = \"id\" }, { scopes_all = [\"delta\"] }]\n",
+        "[[rule]]\npath = \"/**\"\nallow = \"public\"\n",
+    ))
+    ;
+    // Byte order: upper case sorts first; roles are not scopes.
+    assert_eq!(t.scopes(), ["Beta", "alpha", "delta", "gamma", "zeta"]);
+    assert!(table("[[rule]]\npath = \"/**\"\nroles_any = [\"r\"]\n")
+        .scopes()
+        .is_empty());
+}

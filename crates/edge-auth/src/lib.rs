@@ -25,6 +25,10 @@ pub use config::{ConfigError, DEFAULT_REALM, MAX_CLOCK_SKEW_SECONDS};
 pub use error::HandoffError;
 pub use http::facts::{Refusal, RequestFacts};
 pub use http::log::{request_id, LogLine, LogLineBuilder, Outcome, WorkerName};
+pub use http::protected_resource::{
+    is_scope_token, Challenge, ProtectedResourceMetadata, Resource, WellKnownResponse,
+    BEARER_METHODS_SUPPORTED, MAX_RESOURCE_NAME_CHARS, METADATA_CACHE_CONTROL,
+};
 pub use http::refusal::{error_response, ErrorResponse, Rejection};
 pub use http::request_url::RequestUrl;
 pub use http::well_known::{WellKnown, GATEWAY_JWKS_PATH, PROTECTED_RESOURCE_PATH};

@@ -19,8 +19,8 @@ use base64::Engine as _;
 use ed25519_dalek::{Signer as _, SigningKey};
 use edge_auth::{
     authenticate, authorize, screen, AuthConfig, Authenticated, AuthzConfig, AuthzRequest,
-    CachedToken, Identity, KeySource, KeySourceError, Refusal, Rejection, RequestBinding,
-    RequestCredentials, RequestUrl, Rules,
+    CachedToken, Challenge, Identity, KeySource, KeySourceError, Refusal, Rejection,
+    RequestBinding, RequestCredentials, RequestUrl, Rules,
 };
 use jose_jwt::{JwkSet, RustCryptoVerifier};
 use jwks_cache::VerifiedTokens;
@@ -213,7 +213,7 @@ fn authorize_as(
 
 /// The status, the body's `error` and the `WWW-Authenticate` value of a refusal.
 fn answer(refusal: &Refusal) -> (u16, String, Option<String>) {
-    let response = refusal.response("edge-auth", REQUEST_ID);
+    let response = refusal.response(&Challenge::new("edge-auth", None, ""), REQUEST_ID);
     let body: Value = serde_json::from_str(&response.body).expect("a JSON body");
     let challenge = response
         .headers
@@ -228,7 +228,7 @@ fn answer(refusal: &Refusal) -> (u16, String, Option<String>) {
 }
 
 fn header(refusal: &Refusal, name: &str) -> Option<String> {
-    let response = refusal.response("edge-auth", REQUEST_ID);
+    let response = refusal.response(&Challenge::new("edge-auth", None, ""), REQUEST_ID);
     response
         .headers
         .into_iter()
@@ -372,9 +372,11 @@ fn row_identity_present_but_conditions_fail_is_403() {
         authorize_as(Some(&alice), "GET", "https://edge.test/secret-data/1").expect_err("no scope");
     let (status, error, challenge) = answer(&refusal);
     assert_eq!((status, error.as_str()), (403, "insufficient_scope"));
-    assert!(challenge
-        .unwrap_or_default()
-        .contains(r#"error="insufficient_scope""#));
+    assert_eq!(
+        challenge.as_deref(),
+        Some(r#"Bearer realm="edge-auth", error="insufficient_scope", scope="premium""#)
+    );
+    assert_eq!(refusal.required_scopes, ["premium"]);
 }
 
 #[test]

@@ -159,13 +159,13 @@ proptest! {
 
     #[test]
     fn config_parsing_never_panics(
-        values in proptest::collection::vec(proptest::option::of(any::<String>()), 16),
+        values in proptest::collection::vec(proptest::option::of(any::<String>()), 18),
     ) {
         let names = [
             "JWKS_URL", "ISSUER", "AUDIENCE", "ALLOWED_ALGS", "REQUIRED_TYP", "CLOCK_SKEW_SECONDS",
             "ROLES_CLAIM", "ACCESS_TEAM_DOMAIN", "JWKS_SERVICE", "JWKS_TIMEOUT_MS",
             "JWKS_MAX_STALE_SECONDS", "JWKS_COOLDOWN_SECONDS", "JWKS_MAX_BYTES",
-            "EXTRA_STRIPPED_HEADERS", "REALM", "ORIGIN_URL",
+            "EXTRA_STRIPPED_HEADERS", "REALM", "ORIGIN_URL", "RESOURCE", "RESOURCE_NAME",
         ];
         let get = |name: &str| {
             if name == "CONTEXT_SECRET" {
@@ -182,16 +182,29 @@ proptest! {
     }
 
     #[test]
-    fn responses_have_header_safe_values(realm in any::<String>(), id in any::<String>(), retry in any::<u64>()) {
+    fn responses_have_header_safe_values(
+        realm in any::<String>(),
+        id in any::<String>(),
+        retry in any::<u64>(),
+        url in prop_oneof![any::<String>(), any::<String>().prop_map(|s| format!("https://{s}/x"))],
+        scopes in proptest::collection::vec(any::<String>(), 0..4),
+    ) {
+        let challenge = Challenge::new(&realm, None, &url);
         for r in [
             Rejection::InvalidToken { description: "token expired" },
             Rejection::Unauthorized,
             Rejection::Forbidden { insufficient_scope: true },
             Rejection::JwksUnavailable { retry_after_seconds: retry },
         ] {
-            let resp = error_response(&r, &realm, &id);
+            let resp = error_response(&r, &scopes, &challenge, &id);
             for (_, v) in &resp.headers {
                 prop_assert!(v.bytes().all(|b| (0x20..=0x7e).contains(&b)), "{:?}", v);
+            }
+            // Every quoted-string ends where it should: an unescaped `"` inside a value would
+            // leave an odd count of unescaped quotes.
+            if let Some((_, c)) = resp.headers.iter().find(|(n, _)| *n == "www-authenticate") {
+                let unescaped = c.replace("\\\\", "").replace("\\\"", "");
+                prop_assert_eq!(unescaped.matches('"').count() % 2, 0, "{:?}", c);
             }
             let body: serde_json::Value = serde_json::from_str(&resp.body).unwrap();
             prop_assert!(body["error"].is_string());

@@ -6,9 +6,12 @@ use jose_jwt::{Algorithm, VerificationOptions};
 
 use crate::config::parse::{check_word, jwks_url, show, split_list, Env};
 use crate::config::{
-    context_key, realm, stripped_headers, word_list, ConfigError, MAX_CLOCK_SKEW_SECONDS,
+    context_key, realm, resource, stripped_headers, word_list, ConfigError, MAX_CLOCK_SKEW_SECONDS,
 };
-use crate::{ContextKey, EmailPolicy, ExtractionMode, DEFAULT_MAX_TOKEN_BYTES};
+use crate::http::protected_resource::resource_name;
+use crate::{
+    Challenge, ContextKey, EmailPolicy, ExtractionMode, Resource, DEFAULT_MAX_TOKEN_BYTES,
+};
 
 /// Allowed algorithms when `ALLOWED_ALGS` is not set.
 pub const DEFAULT_ALLOWED_ALGS: [Algorithm; 3] =
@@ -48,6 +51,8 @@ pub struct AuthConfig {
     token_cache_entries: usize,
     extra_stripped_headers: Vec<String>,
     realm: String,
+    resource: Option<Resource>,
+    resource_name: Option<String>,
     context_key: ContextKey,
     verification: VerificationOptions,
     echo_request_id: bool,
@@ -182,6 +187,11 @@ impl AuthConfig {
             token_cache_entries: usize::try_from(token_cache_entries).unwrap_or(0),
             extra_stripped_headers: stripped_headers(&env)?,
             realm: realm(&env)?,
+            resource: resource(&env)?,
+            resource_name: env
+                .optional("RESOURCE_NAME")
+                .map(|raw| resource_name("RESOURCE_NAME", raw))
+                .transpose()?,
             context_key: context_key(&env)?,
         })
     }
@@ -263,6 +273,18 @@ impl AuthConfig {
     /// Realm for `WWW-Authenticate`.
     pub fn realm(&self) -> &str {
         &self.realm
+    }
+    /// The protected resource's identifier (`RESOURCE`), if configured.
+    pub fn resource(&self) -> Option<&Resource> {
+        self.resource.as_ref()
+    }
+    /// Its human-readable name (`RESOURCE_NAME`), if configured.
+    pub fn resource_name(&self) -> Option<&str> {
+        self.resource_name.as_deref()
+    }
+    /// What this Worker's `WWW-Authenticate` says for a request to `request_url`.
+    pub fn challenge<'a>(&'a self, request_url: &'a str) -> Challenge<'a> {
+        Challenge::new(&self.realm, self.resource.as_ref(), request_url)
     }
     /// Key for signing the identity context.
     pub fn context_key(&self) -> &ContextKey {

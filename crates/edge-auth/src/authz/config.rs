@@ -1,8 +1,10 @@
 //! The authz Worker's configuration, parsed from its variables and secrets.
 
 use crate::config::parse::Env;
-use crate::config::{context_key, realm, stripped_headers, ConfigError, MAX_CLOCK_SKEW_SECONDS};
-use crate::{ContextKey, OriginUrl, DEFAULT_CONTEXT_MAX_AGE_SECONDS};
+use crate::config::{
+    context_key, realm, resource, stripped_headers, ConfigError, MAX_CLOCK_SKEW_SECONDS,
+};
+use crate::{Challenge, ContextKey, OriginUrl, Resource, DEFAULT_CONTEXT_MAX_AGE_SECONDS};
 
 /// Validated configuration of the authz Worker.
 #[derive(Debug, Clone)]
@@ -10,6 +12,7 @@ pub struct AuthzConfig {
     context_key: ContextKey,
     origin: Option<OriginUrl>,
     realm: String,
+    resource: Option<Resource>,
     context_max_age_seconds: i64,
     extra_stripped_headers: Vec<String>,
 }
@@ -32,6 +35,7 @@ impl AuthzConfig {
             context_key: context_key(&env)?,
             origin,
             realm: realm(&env)?,
+            resource: resource(&env)?,
             context_max_age_seconds: i64::try_from(max_age)
                 .unwrap_or(DEFAULT_CONTEXT_MAX_AGE_SECONDS),
             extra_stripped_headers: stripped_headers(&env)?,
@@ -49,6 +53,15 @@ impl AuthzConfig {
     /// Realm for `WWW-Authenticate`.
     pub fn realm(&self) -> &str {
         &self.realm
+    }
+    /// The protected resource's identifier (`RESOURCE`, set as the auth Worker's), if
+    /// configured: this Worker's challenges point at its metadata as the auth Worker's do.
+    pub fn resource(&self) -> Option<&Resource> {
+        self.resource.as_ref()
+    }
+    /// What this Worker's `WWW-Authenticate` says for a request to `request_url`.
+    pub fn challenge<'a>(&'a self, request_url: &'a str) -> Challenge<'a> {
+        Challenge::new(&self.realm, self.resource.as_ref(), request_url)
     }
     /// Freshness window for the identity context.
     pub fn context_max_age_seconds(&self) -> i64 {

@@ -162,7 +162,7 @@ pub fn decide(
         Verdict::Unauthenticated => Rejection::Unauthorized,
         Verdict::Forbidden { insufficient_scope } => Rejection::Forbidden { insufficient_scope },
     };
-    Err(Refusal::new(rejection, reason, facts))
+    Err(Refusal::new(rejection, reason, facts).with_required_scopes(decision.required_scopes))
 }
 
 /// The auth Worker's facts for the one log line, and whether it decided with this table.

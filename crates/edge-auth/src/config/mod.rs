@@ -50,6 +50,15 @@ pub(crate) fn realm<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Strin
     }
 }
 
+/// `RESOURCE`, read the same way by both Workers (each renders the same challenges).
+pub(crate) fn resource<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<Option<crate::Resource>, ConfigError> {
+    env.optional("RESOURCE")
+        .map(|raw| crate::Resource::parse("RESOURCE", &raw))
+        .transpose()
+}
+
 pub(crate) fn stripped_headers<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
 ) -> Result<Vec<String>, ConfigError> {

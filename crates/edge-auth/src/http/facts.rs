@@ -6,7 +6,8 @@
 use jose_jwt::Algorithm;
 
 use crate::{
-    error_response, ContextNotes, EmailWithheld, ErrorResponse, LogLineBuilder, Rejection, Rules,
+    error_response, Challenge, ContextNotes, EmailWithheld, ErrorResponse, LogLineBuilder,
+    Rejection, Rules,
 };
 
 /// The facts a log line may carry about a request: never a token, a signature or a secret.
@@ -90,6 +91,9 @@ pub struct Refusal {
     /// What the log line says about the request (boxed: a refusal travels up through every
     /// step as an `Err`, which should stay small).
     pub facts: Box<RequestFacts>,
+    /// For `insufficient_scope`: the scopes the matched rule names (the rule table's
+    /// `Decision::required_scopes`), for the challenge's `scope`. Empty otherwise.
+    pub required_scopes: Vec<String>,
 }
 
 impl Refusal {
@@ -99,7 +103,14 @@ impl Refusal {
             rejection,
             reason,
             facts: Box::new(facts.clone()),
+            required_scopes: Vec::new(),
         }
+    }
+
+    /// The same refusal, naming the scopes its rule needs.
+    pub fn with_required_scopes(mut self, scopes: Vec<String>) -> Self {
+        self.required_scopes = scopes;
+        self
     }
 
     /// The HTTP status.
@@ -109,8 +120,13 @@ impl Refusal {
 
     /// The response: status, headers (`WWW-Authenticate`, `Retry-After`, the request id) and the
     /// JSON body, the same for every refusal of this kind from either Worker.
-    pub fn response(&self, realm: &str, request_id: &str) -> ErrorResponse {
-        error_response(&self.rejection, realm, request_id)
+    pub fn response(&self, challenge: &Challenge<'_>, request_id: &str) -> ErrorResponse {
+        error_response(
+            &self.rejection,
+            &self.required_scopes,
+            challenge,
+            request_id,
+        )
     }
 
     /// `log` finished with this refusal's outcome, reason and facts.

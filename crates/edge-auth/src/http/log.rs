@@ -36,6 +36,10 @@ pub enum WorkerName {
 pub enum Outcome {
     /// Passed on.
     Allowed,
+    /// Answered by the gateway itself (its own `/.well-known/` endpoint), never forwarded.
+    Answered,
+    /// A gateway endpoint that does not exist (404).
+    NotFound,
     /// No identity where one was needed.
     Unauthenticated,
     /// A token was refused.

@@ -3,6 +3,7 @@
 
 pub(crate) mod facts;
 pub(crate) mod log;
+pub(crate) mod protected_resource;
 pub(crate) mod refusal;
 pub(crate) mod request_url;
 pub(crate) mod well_known;

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::Outcome;
+use crate::{Challenge, Outcome};
 use crate::{ContextError, CredentialError, HandoffError};
 use rule_table::{MethodError, PathError};
 
@@ -19,9 +19,12 @@ pub enum Rejection {
     Unauthorized,
     /// Authenticated but not allowed (403).
     Forbidden {
-        /// A required scope was missing (`insufficient_scope`).
+        /// A required scope was missing (`insufficient_scope`; the refusal lists the scopes).
         insufficient_scope: bool,
     },
+    /// A gateway endpoint that does not exist: the protected-resource metadata of another
+    /// resource than `RESOURCE` (404).
+    NotFound,
     /// The request itself is unacceptable (400).
     BadRequest,
     /// A method the edge never forwards: TRACE, TRACK, CONNECT (405, `bad_request`). No
@@ -45,6 +48,7 @@ impl Rejection {
             Self::InvalidToken { .. } | Self::Unauthorized => 401,
             Self::Forbidden { .. } => 403,
             Self::BadRequest => 400,
+            Self::NotFound => 404,
             Self::MethodNeverForwarded => 405,
             Self::JwksUnavailable { .. } => 503,
             Self::Misconfigured => 500,
@@ -59,6 +63,7 @@ impl Rejection {
             Self::Unauthorized => Outcome::Unauthenticated,
             Self::Forbidden { .. } => Outcome::Forbidden,
             Self::BadRequest | Self::MethodNeverForwarded => Outcome::BadRequest,
+            Self::NotFound => Outcome::NotFound,
             Self::JwksUnavailable { .. } => Outcome::JwksUnavailable,
             Self::Misconfigured => Outcome::Misconfigured,
             Self::UpstreamUnavailable => Outcome::UpstreamUnavailable,
@@ -177,13 +182,17 @@ impl ErrorResponse {
     /// The `ResponseInit` as JSON, `{"status":…,"headers":{…}}`: the Worker builds the response
     /// from it with one `JSON.parse` instead of one runtime call per header.
     pub fn init_json(&self) -> String {
-        let headers: serde_json::Map<String, serde_json::Value> = self
-            .headers
-            .iter()
-            .map(|(name, value)| ((*name).to_owned(), value.as_str().into()))
-            .collect();
-        serde_json::json!({ "status": self.status, "headers": headers }).to_string()
+        init_json(self.status, &self.headers)
     }
+}
+
+/// `{"status":…,"headers":{…}}` for a `ResponseInit`.
+pub(crate) fn init_json(status: u16, headers: &[(&'static str, String)]) -> String {
+    let headers: serde_json::Map<String, serde_json::Value> = headers
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.as_str().into()))
+        .collect();
+    serde_json::json!({ "status": status, "headers": headers }).to_string()
 }
 
 #[derive(Serialize)]
@@ -193,36 +202,53 @@ struct Body<'a> {
     error_description: Option<&'a str>,
 }
 
-/// Build the response for `rejection`.
-pub fn error_response(rejection: &Rejection, realm: &str, request_id: &str) -> ErrorResponse {
-    let realm_q = quoted(realm);
+/// Build the response for `rejection`. Every `WWW-Authenticate` names the realm and, when
+/// there is one, `resource_metadata` (RFC 9728 §5.1) from `challenge`; an `insufficient_scope`
+/// one adds `scope`, the `required_scopes` that are OAuth scope-tokens, space-delimited
+/// (RFC 6750 §3). Each value is a quoted-string (see `quoted`).
+pub fn error_response(
+    rejection: &Rejection,
+    required_scopes: &[String],
+    challenge: &Challenge<'_>,
+    request_id: &str,
+) -> ErrorResponse {
+    let bearer = || {
+        let mut out = format!("Bearer realm=\"{}\"", quoted(challenge.realm()));
+        if let Some(url) = challenge.resource_metadata() {
+            out.push_str(&format!(", resource_metadata=\"{}\"", quoted(&url)));
+        }
+        out
+    };
     let (error, description, challenge) = match rejection {
         Rejection::InvalidToken { description } => (
             "invalid_token",
             Some(*description),
             Some(format!(
-                "Bearer realm=\"{realm_q}\", error=\"invalid_token\", error_description=\"{}\"",
+                "{}, error=\"invalid_token\", error_description=\"{}\"",
+                bearer(),
                 quoted(description)
             )),
         ),
-        Rejection::Unauthorized => (
-            "unauthorized",
-            None,
-            Some(format!("Bearer realm=\"{realm_q}\"")),
-        ),
+        Rejection::Unauthorized => ("unauthorized", None, Some(bearer())),
         Rejection::Forbidden {
             insufficient_scope: true,
-        } => (
-            "insufficient_scope",
-            None,
-            Some(format!(
-                "Bearer realm=\"{realm_q}\", error=\"insufficient_scope\""
-            )),
-        ),
+        } => {
+            let mut header = format!("{}, error=\"insufficient_scope\"", bearer());
+            let scopes: Vec<&str> = required_scopes
+                .iter()
+                .map(String::as_str)
+                .filter(|s| crate::is_scope_token(s))
+                .collect();
+            if !scopes.is_empty() {
+                header.push_str(&format!(", scope=\"{}\"", quoted(&scopes.join(" "))));
+            }
+            ("insufficient_scope", None, Some(header))
+        }
         Rejection::Forbidden {
             insufficient_scope: false,
         } => ("forbidden", None, None),
         Rejection::BadRequest | Rejection::MethodNeverForwarded => ("bad_request", None, None),
+        Rejection::NotFound => ("not_found", None, None),
         Rejection::JwksUnavailable { .. } => ("jwks_unavailable", None, None),
         Rejection::Misconfigured => ("server_misconfigured", None, None),
         Rejection::UpstreamUnavailable => ("bad_gateway", None, None),
@@ -271,7 +297,7 @@ fn quoted(s: &str) -> String {
     out
 }
 
-fn printable(s: &str) -> String {
+pub(crate) fn printable(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_ascii_graphic() { c } else { '?' })
         .collect()

@@ -1,5 +1,10 @@
 use super::*;
-use crate::CredentialSource;
+use crate::{CredentialSource, Resource};
+
+/// A challenge with `realm` and no `resource_metadata` (a URL without an origin).
+fn plain(realm: &str) -> Challenge<'_> {
+    Challenge::new(realm, None, "")
+}
 
 fn common(id: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -23,7 +28,8 @@ fn invalid_token() {
         &Rejection::InvalidToken {
             description: "token expired",
         },
-        "edge-auth",
+        &[],
+        &plain("edge-auth"),
         "abc-123",
     );
     assert_eq!(
@@ -44,7 +50,7 @@ fn invalid_token() {
 
 #[test]
 fn unauthorized_has_no_error_code() {
-    let r = error_response(&Rejection::Unauthorized, "edge-auth", "r1");
+    let r = error_response(&Rejection::Unauthorized, &[], &plain("edge-auth"), "r1");
     assert_eq!(
         r,
         ErrorResponse {
@@ -60,15 +66,16 @@ fn unauthorized_has_no_error_code() {
 
 #[test]
 fn forbidden_with_and_without_scope() {
-    let plain = error_response(
+    let forbidden = error_response(
         &Rejection::Forbidden {
             insufficient_scope: false,
         },
-        "edge-auth",
+        &["ignored".to_owned()],
+        &plain("edge-auth"),
         "r2",
     );
     assert_eq!(
-        plain,
+        forbidden,
         ErrorResponse {
             status: 403,
             headers: common("r2"),
@@ -79,7 +86,8 @@ fn forbidden_with_and_without_scope() {
         &Rejection::Forbidden {
             insufficient_scope: true,
         },
-        "edge-auth",
+        &[],
+        &plain("edge-auth"),
         "r3",
     );
     assert_eq!(
@@ -98,10 +106,143 @@ fn forbidden_with_and_without_scope() {
     );
 }
 
+fn challenge_of(r: &ErrorResponse) -> Option<&str> {
+    r.headers
+        .iter()
+        .find(|(name, _)| *name == "www-authenticate")
+        .map(|(_, value)| value.as_str())
+}
+
+fn scopes(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn insufficient_scope_names_the_scopes_space_delimited() {
+    let forbidden = Rejection::Forbidden {
+        insufficient_scope: true,
+    };
+    let r = error_response(
+        &forbidden,
+        &scopes(&["items:read", "items:write"]),
+        &plain("edge-auth"),
+        "r3",
+    );
+    assert_eq!(
+        challenge_of(&r),
+        Some(
+            r#"Bearer realm="edge-auth", error="insufficient_scope", scope="items:read items:write""#
+        )
+    );
+    // Names that are no RFC 6749 scope-token (space, `"`, `\`, control, non-ASCII) could only
+    // be misread in a space-delimited list: left out; with none left, no `scope` at all.
+    let r = error_response(
+        &forbidden,
+        &scopes(&[
+            "a b",
+            "q\"uote",
+            "back\\slash",
+            "tab\t",
+            "caf\u{e9}",
+            "ok",
+            "",
+        ]),
+        &plain("edge-auth"),
+        "r3",
+    );
+    assert_eq!(
+        challenge_of(&r),
+        Some(r#"Bearer realm="edge-auth", error="insufficient_scope", scope="ok""#)
+    );
+    let r = error_response(&forbidden, &scopes(&["a b"]), &plain("edge-auth"), "r3");
+    assert_eq!(
+        challenge_of(&r),
+        Some(r#"Bearer realm="edge-auth", error="insufficient_scope""#)
+    );
+}
+
+#[test]
+fn every_challenge_names_the_resource_metadata() {
+    let resource = Resource::parse("RESOURCE", "https://api.example.com/mcp").unwrap();
+    let configured = Challenge::new("edge-auth", Some(&resource), "https://other.example/x");
+    let on_origin = Challenge::new("", None, "https://api.example.com:8443/a/b?c#d");
+    let forbidden = Rejection::Forbidden {
+        insufficient_scope: true,
+    };
+    let expired = Rejection::InvalidToken {
+        description: "token expired",
+    };
+    let premium = scopes(&["premium"]);
+    for (rejection, challenge, expected) in [
+        (
+            &Rejection::Unauthorized,
+            &configured,
+            r#"Bearer realm="edge-auth", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/mcp""#,
+        ),
+        (
+            &Rejection::Unauthorized,
+            &on_origin,
+            r#"Bearer realm="edge-auth", resource_metadata="https://api.example.com:8443/.well-known/oauth-protected-resource""#,
+        ),
+        (
+            &expired,
+            &configured,
+            r#"Bearer realm="edge-auth", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/mcp", error="invalid_token", error_description="token expired""#,
+        ),
+        (
+            &forbidden,
+            &on_origin,
+            r#"Bearer realm="edge-auth", resource_metadata="https://api.example.com:8443/.well-known/oauth-protected-resource", error="insufficient_scope", scope="premium""#,
+        ),
+    ] {
+        let r = error_response(rejection, &premium, challenge, "r");
+        assert_eq!(challenge_of(&r), Some(expected), "{rejection:?}");
+    }
+    // Refusals that are no bearer challenge say nothing about the metadata.
+    for rejection in [
+        Rejection::Forbidden {
+            insufficient_scope: false,
+        },
+        Rejection::BadRequest,
+        Rejection::NotFound,
+        Rejection::Misconfigured,
+    ] {
+        let r = error_response(&rejection, &premium, &configured, "r");
+        assert_eq!(challenge_of(&r), None, "{rejection:?}");
+    }
+}
+
+#[test]
+fn a_request_origin_is_quoted_string_safe_in_the_challenge() {
+    // The runtime serializes URLs, but the challenge must not trust that.
+    let hostile = Challenge::new("edge-auth", None, "https://a\"b\\c\r\n\u{e9}/x");
+    let r = error_response(&Rejection::Unauthorized, &[], &hostile, "r");
+    assert_eq!(
+        challenge_of(&r),
+        Some(
+            r#"Bearer realm="edge-auth", resource_metadata="https://a\"b\\c???/.well-known/oauth-protected-resource""#
+        )
+    );
+}
+
+#[test]
+fn not_found_is_404_with_no_challenge() {
+    let r = error_response(&Rejection::NotFound, &[], &plain("edge-auth"), "r8");
+    assert_eq!(
+        r,
+        ErrorResponse {
+            status: 404,
+            headers: common("r8"),
+            body: r#"{"error":"not_found"}"#.to_owned(),
+        }
+    );
+    assert_eq!(Rejection::NotFound.outcome(), Outcome::NotFound);
+}
+
 #[test]
 fn bad_request_jwks_unavailable_and_misconfigured() {
     assert_eq!(
-        error_response(&Rejection::BadRequest, "edge-auth", "r4"),
+        error_response(&Rejection::BadRequest, &[], &plain("edge-auth"), "r4"),
         ErrorResponse {
             status: 400,
             headers: common("r4"),
@@ -113,7 +254,8 @@ fn bad_request_jwks_unavailable_and_misconfigured() {
             &Rejection::JwksUnavailable {
                 retry_after_seconds: 30
             },
-            "edge-auth",
+            &[],
+            &plain("edge-auth"),
             "r5"
         ),
         ErrorResponse {
@@ -123,7 +265,7 @@ fn bad_request_jwks_unavailable_and_misconfigured() {
         }
     );
     assert_eq!(
-        error_response(&Rejection::Misconfigured, "edge-auth", "r6"),
+        error_response(&Rejection::Misconfigured, &[], &plain("edge-auth"), "r6"),
         ErrorResponse {
             status: 500,
             headers: common("r6"),
@@ -138,7 +280,8 @@ fn realm_and_description_are_quoted_string_safe() {
         &Rejection::InvalidToken {
             description: "bad \"kid\" \\ here",
         },
-        "my \"realm\"\r\n\\é",
+        &[],
+        &plain("my \"realm\"\r\n\\é"),
         "r7",
     );
     let challenge = &r.headers[3].1;
@@ -155,7 +298,7 @@ fn realm_and_description_are_quoted_string_safe() {
 
 #[test]
 fn request_id_header_is_printable() {
-    let r = error_response(&Rejection::BadRequest, "edge-auth", "a\r\nb c");
+    let r = error_response(&Rejection::BadRequest, &[], &plain("edge-auth"), "a\r\nb c");
     assert_eq!(r.headers[2], ("x-request-id", "a??b?c".to_owned()));
 }
 
@@ -245,7 +388,7 @@ fn status_and_outcome_agree_with_the_response() {
     ];
     for (r, outcome) in all {
         assert_eq!(r.outcome(), outcome);
-        assert_eq!(r.status(), error_response(&r, "x", "y").status);
+        assert_eq!(r.status(), error_response(&r, &[], &plain("x"), "y").status);
     }
 }
 
@@ -255,7 +398,7 @@ fn a_method_never_forwarded_is_405_bad_request_without_allow() {
     let rejection = Rejection::from(&trace);
     assert_eq!(rejection, Rejection::MethodNeverForwarded);
     assert_eq!(
-        error_response(&rejection, "edge-auth", "r7"),
+        error_response(&rejection, &[], &plain("edge-auth"), "r7"),
         ErrorResponse {
             status: 405,
             headers: common("r7"),
@@ -348,14 +491,24 @@ fn token_errors_are_invalid_token_with_a_class_only_description() {
 
 #[test]
 fn unreachable_upstream_is_502_bad_gateway() {
-    let r = error_response(&Rejection::UpstreamUnavailable, "edge-auth", "r9");
+    let r = error_response(
+        &Rejection::UpstreamUnavailable,
+        &[],
+        &plain("edge-auth"),
+        "r9",
+    );
     assert_eq!(r.status, 502);
     assert_eq!(r.body, r#"{"error":"bad_gateway"}"#);
 }
 
 #[test]
 fn init_json_carries_status_and_every_header() {
-    let answer = error_response(&Rejection::Unauthorized, "edge \"auth\"", "r-1");
+    let answer = error_response(
+        &Rejection::Unauthorized,
+        &[],
+        &plain("edge \"auth\""),
+        "r-1",
+    );
     let init: serde_json::Value = serde_json::from_str(&answer.init_json()).expect("JSON");
     assert_eq!(init["status"], 401);
     let headers = init["headers"].as_object().expect("headers object");

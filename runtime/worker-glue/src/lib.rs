@@ -13,7 +13,7 @@ mod fetch;
 
 pub use fetch::{fetch_bounded, FetchTarget};
 
-use edge_auth::{LogLineBuilder, Refusal, Rejection, RequestFacts};
+use edge_auth::{Challenge, LogLineBuilder, Refusal, Rejection, RequestFacts, WellKnownResponse};
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
@@ -158,14 +158,15 @@ pub fn upstream_failed(request_id: &str, code: &str, error: &JsValue) -> Rejecti
 }
 
 /// Answers with the one error shape and writes the request's log line (the refusal's outcome,
-/// reason and facts on `log`).
-pub fn refuse(refusal: &Refusal, realm: &str, request_id: &str, log: LogLineBuilder) -> Answer {
-    let realm = if realm.is_empty() {
-        edge_auth::DEFAULT_REALM
-    } else {
-        realm
-    };
-    let answer = refusal.response(realm, request_id);
+/// reason and facts on `log`). `challenge` is the Worker's realm and metadata URL for this
+/// request (`AuthConfig::challenge`, `AuthzConfig::challenge`).
+pub fn refuse(
+    refusal: &Refusal,
+    challenge: &Challenge<'_>,
+    request_id: &str,
+    log: LogLineBuilder,
+) -> Answer {
+    let answer = refusal.response(challenge, request_id);
     console_log!("{}", refusal.annotate(log).build().to_json());
     // Status and headers cross into the runtime as one JSON text, not one call per header.
     let init: ResponseInit = js_sys::JSON::parse(&answer.init_json())?.unchecked_into();
@@ -192,7 +193,15 @@ pub fn misconfigured(request_id: &str, problem: &str, log: LogLineBuilder) -> An
         "server_misconfigured",
         &RequestFacts::default(),
     );
-    refuse(&refusal, "", request_id, log)
+    refuse(&refusal, &Challenge::new("", None, ""), request_id, log)
+}
+
+/// Answers with a response the Worker gives itself (a gateway endpoint) and writes the
+/// request's log line.
+pub fn respond(response: &WellKnownResponse, log: LogLineBuilder) -> Answer {
+    console_log!("{}", response.annotate(log).build().to_json());
+    let init: ResponseInit = js_sys::JSON::parse(&response.init_json())?.unchecked_into();
+    Response::new_with_opt_str_and_init(response.body.as_deref(), &init)
 }
 
 /// A per-isolate value, built on first use and shared by every later request of the isolate.

@@ -2,7 +2,7 @@
 //! JWKS cache and the verified tokens, shared by all requests of the isolate.
 
 use crate::keys::KeySet;
-use edge_auth::{AuthConfig, CachedToken, ConfigError, Rules};
+use edge_auth::{AuthConfig, CachedToken, ConfigError, ProtectedResourceMetadata, Rules};
 use jwks_cache::{CachePolicy, JwksCache, VerifiedTokens};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -18,6 +18,8 @@ const RULES: &str = include_str!(concat!(env!("OUT_DIR"), "/rules.toml"));
 pub(crate) struct Isolate {
     pub(crate) config: AuthConfig,
     pub(crate) rules: Rules,
+    /// The protected-resource metadata, built once from the configuration and the table.
+    pub(crate) metadata: ProtectedResourceMetadata,
     pub(crate) cache: JwksCache<KeySet>,
     pub(crate) tokens: VerifiedTokens<KeySet, CachedToken>,
 }
@@ -40,8 +42,10 @@ impl Isolate {
             max_stale: Duration::from_secs(config.jwks_max_stale_seconds()),
             ..CachePolicy::default()
         };
+        let rules = Rules::compile(RULES)?;
         Ok(Isolate {
-            rules: Rules::compile(RULES)?,
+            metadata: ProtectedResourceMetadata::new(&config, rules.table()),
+            rules,
             tokens: VerifiedTokens::new(config.token_cache_entries()),
             config,
             cache: JwksCache::new(policy),

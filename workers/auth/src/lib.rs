@@ -37,15 +37,21 @@ async fn handle(req: Request, env: Env) -> Answer {
         Ok(isolate) => isolate,
         Err(problem) => return worker_glue::misconfigured(&request_id, &problem, log),
     };
-    let realm = isolate.config.realm();
-    let answer = |refusal: Refusal| refuse(&refusal, realm, &request_id, log.clone());
+    let challenge = isolate.config.challenge(&raw_url);
+    let answer = |refusal: Refusal| refuse(&refusal, &challenge, &request_id, log.clone());
 
     // Cheap refusals first: nothing these refuse could be forwarded, so no token is verified.
     let policy = isolate.rules.table().path_policy();
-    let (method, _, path) = match edge_auth::screen(&raw_method, &raw_url, policy) {
+    let (method, url, path) = match edge_auth::screen(&raw_method, &raw_url, policy) {
         Ok(screened) => screened,
         Err(refusal) => return answer(refusal),
     };
+    // The gateway's own metadata (RFC 9728): before the rule table, no token, never forwarded.
+    match isolate.metadata.answer(&method, &path, &url, &request_id) {
+        Some(Ok(metadata)) => return worker_glue::respond(&metadata, log),
+        Some(Err(refusal)) => return answer(refusal),
+        None => {}
+    }
     let credentials = CredentialHeaders::read(isolate.config.extraction_mode(), |name| {
         header(&headers, name)
     });

@@ -34,7 +34,7 @@ async fn handle(req: Request, env: Env) -> Answer {
         Ok(isolate) => isolate,
         Err(problem) => return worker_glue::misconfigured(&request_id, &problem, log),
     };
-    let realm = isolate.config.realm();
+    let challenge = isolate.config.challenge(&raw_url);
 
     let context = header(&headers, CONTEXT_HEADER);
     let request = AuthzRequest {
@@ -46,7 +46,7 @@ async fn handle(req: Request, env: Env) -> Answer {
     let now = worker_glue::now_seconds();
     let forward = match edge_auth::authorize(&request, now, &isolate.config, &isolate.rules) {
         Ok(forward) => forward,
-        Err(refusal) => return refuse(&refusal, realm, &request_id, log),
+        Err(refusal) => return refuse(&refusal, &challenge, &request_id, log),
     };
     let log = forward
         .facts
@@ -59,7 +59,7 @@ async fn handle(req: Request, env: Env) -> Answer {
         }
         Err((rejection, reason)) => refuse(
             &Refusal::new(rejection, reason, &forward.facts),
-            realm,
+            &challenge,
             &request_id,
             log,
         ),

@@ -188,6 +188,17 @@ fn wasm_bindgen_version() -> Result<String> {
     ))
 }
 
+/// What `npm ci` installs that the builds and tests use (the end-to-end suite
+/// `resource_metadata` runs the MCP TypeScript SDK's client).
+const NPM_PACKAGE_NAMES: &str = "wrangler, binaryen, jose, @modelcontextprotocol/sdk";
+/// A file of each of them under `node_modules/`.
+const NPM_PACKAGES_NEEDED: [&str; 4] = [
+    ".bin/wrangler",
+    "binaryen/package.json",
+    "jose/package.json",
+    "@modelcontextprotocol/sdk/package.json",
+];
+
 fn ensure_npm_packages() -> Result<()> {
     let root = root();
     let installed = root.join("node_modules").join(".package-lock.json");
@@ -198,13 +209,20 @@ fn ensure_npm_packages() -> Result<()> {
         (Some(installed), Some(lock)) => installed >= lock,
         _ => false,
     };
-    if up_to_date && root.join("node_modules/.bin/wrangler").exists() {
-        step("setup", "npm packages (wrangler, binaryen, jose): present");
+    // Each package a run needs: a checkout whose lockfile gained one installs it.
+    let present = NPM_PACKAGES_NEEDED
+        .iter()
+        .all(|path| root.join("node_modules").join(path).exists());
+    if up_to_date && present {
+        step(
+            "setup",
+            &format!("npm packages ({NPM_PACKAGE_NAMES}): present"),
+        );
         return Ok(());
     }
     step(
         "setup",
-        "npm packages (wrangler, binaryen, jose): installing from package-lock.json",
+        &format!("npm packages ({NPM_PACKAGE_NAMES}): installing from package-lock.json"),
     );
     run_command(
         "setup",

@@ -5,6 +5,7 @@ use crate::decide::{Access, Rule, RuleTable};
 use crate::error::{RuleRef, TableError, TableErrorKind as K, TableErrors, Warning};
 use crate::method::{Method, MethodError, MethodSet};
 use crate::pattern::Pattern;
+use crate::upstream::{self, PathMapping, Upstream};
 use serde::de::{DeserializeOwned, Unexpected};
 use std::sync::{Arc, LazyLock};
 use toml::{Table, Value};
@@ -18,10 +19,10 @@ pub struct Compiled {
     pub warnings: Vec<Warning>,
 }
 
-const TOP_KEYS: &str = "case_sensitive, rule";
+const TOP_KEYS: &str = "case_sensitive, upstream, rule";
 /// The keys of a rule besides its conditions: these come first, then the conditions, then
 /// `any_of` (the order "unknown key" messages list them in).
-const RULE_KEYS_BEFORE_CONDITIONS: &[&str] = &["name", "path", "methods", "allow"];
+const RULE_KEYS_BEFORE_CONDITIONS: &[&str] = &["name", "path", "methods", "allow", "upstream"];
 const ANY_OF: &str = "any_of";
 
 /// Every key of a rule, for "unknown key" messages.
@@ -87,7 +88,7 @@ impl RuleTable {
         };
         for key in top
             .keys()
-            .filter(|k| !matches!(k.as_str(), "case_sensitive" | "rule"))
+            .filter(|k| !matches!(k.as_str(), "case_sensitive" | "rule" | "upstream"))
         {
             ctx.push(K::UnknownKey {
                 key: key.clone(),
@@ -111,10 +112,17 @@ impl RuleTable {
         if entries.is_empty() && ctx.errors.is_empty() {
             ctx.push(K::NoRules);
         }
+        let (upstreams, declared) = compile_upstreams(&top, &mut errors);
         let mut rules = Vec::with_capacity(entries.len());
         let mut all_ok = true;
         for (i, entry) in entries.iter().enumerate() {
-            match compile_rule(i + 1, entry, case_sensitive, &mut errors) {
+            match compile_rule(
+                i + 1,
+                entry,
+                case_sensitive,
+                (&upstreams, &declared),
+                &mut errors,
+            ) {
                 Some(r) => rules.push(r),
                 None => all_ok = false,
             }
@@ -128,20 +136,99 @@ impl RuleTable {
             return Err(TableErrors::new(errors));
         }
         crate::lint::check_names_and_default(&rules, &mut warnings);
+        crate::lint::check_unused_upstreams(&rules, &upstreams, &mut warnings);
         Ok(Compiled {
             table: RuleTable {
                 rules,
                 case_sensitive,
+                upstreams,
             },
             warnings,
         })
     }
 }
 
+/// Every `[upstream.<name>]`, in name order; an invalid one is reported and left out (so a
+/// rule naming it is not reported a second time as naming no upstream, it is kept as a name).
+fn compile_upstreams(
+    top: &Table,
+    errors: &mut Vec<TableError>,
+) -> (Vec<Arc<Upstream>>, Vec<String>) {
+    let Some(v) = top.get("upstream") else {
+        return (Vec::new(), Vec::new());
+    };
+    let Some(table) = v.as_table() else {
+        let kind = K::InvalidValue {
+            key: "upstream".into(),
+            expected: "must be a table of upstreams: write each as [upstream.<name>]".into(),
+        };
+        errors.push(TableError::new(None, kind));
+        return (Vec::new(), Vec::new());
+    };
+    let mut out = Vec::with_capacity(table.len());
+    for (name, value) in table {
+        let mut problems = Vec::new();
+        match upstream::compile(name, value, &mut problems) {
+            Some(u) if problems.is_empty() => out.push(Arc::new(u)),
+            _ => {
+                for problem in problems {
+                    let kind = K::Upstream {
+                        name: name.clone(),
+                        problem,
+                    };
+                    errors.push(TableError::new(None, kind));
+                }
+            }
+        }
+    }
+    (out, table.keys().cloned().collect())
+}
+
+/// The rule's `upstream`: the upstream and how many segments `strip_prefix` drops.
+fn compile_rule_upstream(
+    ctx: &mut Ctx<'_>,
+    t: &Table,
+    pattern: Option<&Pattern>,
+    (upstreams, declared): (&[Arc<Upstream>], &[String]),
+) -> Option<Option<(Arc<Upstream>, usize)>> {
+    let Some(name) = ctx.get::<String>(t, "upstream", "must be the name of an [upstream.<name>]")
+    else {
+        return (!t.contains_key("upstream")).then_some(None);
+    };
+    if declared.contains(&name) && !upstreams.iter().any(|u| u.name() == name) {
+        // Declared but invalid: its own errors say why.
+        return None;
+    }
+    let Some(upstream) = upstreams.iter().find(|u| u.name() == name) else {
+        ctx.push(K::UnknownUpstream {
+            name,
+            declared: declared.join(", "),
+        });
+        return None;
+    };
+    let pattern = pattern?;
+    let strip = match upstream.path_mapping() {
+        PathMapping::Normalized => 0,
+        PathMapping::StripPrefix => {
+            let n = pattern.literal_prefix();
+            if n == 0 {
+                ctx.push(K::StripPrefixWithoutLiteral {
+                    upstream: name,
+                    path: pattern.source().to_owned(),
+                });
+                return None;
+            }
+            n
+        }
+    };
+    Some(Some((Arc::clone(upstream), strip)))
+}
+
 fn compile_rule(
     index: usize,
     entry: &Value,
     case_sensitive: bool,
+    upstreams: (&[Arc<Upstream>], &[String]),
     errors: &mut Vec<TableError>,
 ) -> Option<Rule> {
     let before = errors.len();
@@ -198,6 +285,10 @@ fn compile_rule(
             None
         }
     };
+    let upstream = compile_rule_upstream(&mut ctx, t, pattern.as_ref(), upstreams);
+    if allow == Some("deny") && t.contains_key("upstream") {
+        ctx.push(K::UpstreamOnDeny);
+    }
     let written = WrittenConditions::read_rule(t, |k| ctx.push(k));
     let all = written.compile(pattern.as_ref(), "", |k| ctx.push(k));
     let any_of = compile_any_of(&mut ctx, t, pattern.as_ref());
@@ -220,6 +311,7 @@ fn compile_rule(
         pattern: pattern?,
         methods: methods?,
         access: access?,
+        upstream: upstream?,
     })
 }
 

@@ -6,6 +6,8 @@ use crate::lookalike::PathPolicy;
 use crate::method::{Method, MethodSet};
 use crate::path::{NormalizedPath, PathError};
 use crate::pattern::Pattern;
+use crate::upstream::{Upstream, UpstreamRoute};
+use std::sync::Arc;
 
 /// The verified identity making a request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -125,6 +127,9 @@ pub(crate) struct Rule {
     pub(crate) pattern: Pattern,
     pub(crate) methods: MethodSet,
     pub(crate) access: Access,
+    /// Where allowed requests go instead of the default target, and how many segments of the
+    /// path `strip_prefix` drops for this rule's pattern.
+    pub(crate) upstream: Option<(Arc<Upstream>, usize)>,
 }
 
 impl Rule {
@@ -191,6 +196,8 @@ impl Rule {
 pub struct RuleTable {
     pub(crate) rules: Vec<Rule>,
     pub(crate) case_sensitive: bool,
+    /// Every declared upstream, in name order.
+    pub(crate) upstreams: Vec<Arc<Upstream>>,
 }
 
 impl RuleTable {
@@ -255,6 +262,24 @@ impl RuleTable {
 
     pub(crate) fn matching_rule(&self, method: &Method, path: &NormalizedPath) -> Option<&Rule> {
         self.rules.iter().find(|r| r.applies(method, path))
+    }
+
+    /// The upstream the rule `rule` (from a [`Decision`] of this table) sends its requests to;
+    /// `None` for the default target (or a rule of another table).
+    pub fn upstream(&self, rule: &RuleRef) -> Option<UpstreamRoute<'_>> {
+        let r = self.rules.get(rule.index.checked_sub(1)?)?;
+        if r.rref != *rule {
+            return None;
+        }
+        r.upstream.as_ref().map(|(upstream, strip)| UpstreamRoute {
+            upstream,
+            strip_segments: *strip,
+        })
+    }
+
+    /// Every declared upstream, in name order (a Worker resolves their `url_var`s once).
+    pub fn upstreams(&self) -> impl Iterator<Item = &Upstream> + '_ {
+        self.upstreams.iter().map(|u| &**u)
     }
 
     /// Number of rules.

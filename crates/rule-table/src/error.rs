@@ -119,6 +119,29 @@ pub enum TableErrorKind {
     EmptyAlternative(usize),
     /// The rule can never match: an earlier rule covers its path and methods.
     Shadowed(RuleRef),
+    /// An `[upstream.<name>]` table is invalid.
+    Upstream {
+        /// The upstream's name.
+        name: String,
+        /// What is wrong and how to fix it.
+        problem: String,
+    },
+    /// A rule names an upstream that is not declared.
+    UnknownUpstream {
+        /// The name as written.
+        name: String,
+        /// The declared upstreams, comma-separated (empty when there are none).
+        declared: String,
+    },
+    /// `path = "strip_prefix"` on a rule whose pattern starts with no literal segment.
+    StripPrefixWithoutLiteral {
+        /// The upstream.
+        upstream: String,
+        /// The rule's path pattern.
+        path: String,
+    },
+    /// `upstream` on an `allow = "deny"` rule, which never forwards.
+    UpstreamOnDeny,
 }
 
 impl TableErrorKind {
@@ -141,6 +164,10 @@ impl TableErrorKind {
             Self::EmptyAnyOf => "empty_any_of",
             Self::EmptyAlternative(_) => "empty_alternative",
             Self::Shadowed(_) => "shadowed_rule",
+            Self::Upstream { .. } => "invalid_upstream",
+            Self::UnknownUpstream { .. } => "unknown_upstream",
+            Self::StripPrefixWithoutLiteral { .. } => "strip_prefix_without_literal",
+            Self::UpstreamOnDeny => "upstream_on_deny",
         }
     }
 }
@@ -189,6 +216,23 @@ impl fmt::Display for TableErrorKind {
             Self::Shadowed(by) => write!(
                 f,
                 "can never match: {by} comes first and covers its path and methods; move this rule above it or remove it"
+            ),
+            Self::Upstream { name, problem } => write!(f, "upstream {name:?}: {problem}"),
+            Self::UnknownUpstream { name, declared } if declared.is_empty() => write!(
+                f,
+                "upstream = {name:?} names no upstream; declare it as [upstream.{name}] with a url"
+            ),
+            Self::UnknownUpstream { name, declared } => write!(
+                f,
+                "upstream = {name:?} names no upstream; declare [upstream.{name}] or use one of: {declared}"
+            ),
+            Self::StripPrefixWithoutLiteral { upstream, path } => write!(
+                f,
+                "upstream {upstream:?} maps paths with path = \"strip_prefix\", but path {path:?} starts with no literal segment to strip; give the rule a literal prefix (\"/ai/**\") or use path = \"normalized\""
+            ),
+            Self::UpstreamOnDeny => write!(
+                f,
+                "allow = \"deny\" never forwards, so \"upstream\" has no effect; remove it"
             ),
         }
     }

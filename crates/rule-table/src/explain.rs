@@ -4,6 +4,7 @@ use crate::conditions::Conditions;
 use crate::decide::{Access, Principal, Reason, Rule, RuleTable, Verdict};
 use crate::method::{Method, MethodError};
 use crate::path::{normalize_path, NormalizedPath, PathError};
+use crate::upstream::UpstreamRoute;
 use std::fmt::Write;
 
 /// Explains the decision for a request: the normalized path (or why the path is rejected),
@@ -59,6 +60,15 @@ pub fn explain(
     }
     let decision = table.decide(&method, &path, principal);
     let verdict = match decision.verdict {
+        Verdict::Allow
+            if decision
+                .rule
+                .as_ref()
+                .and_then(|r| table.upstream(r))
+                .is_some() =>
+        {
+            "ALLOW (forward to the upstream)".to_owned()
+        }
         Verdict::Allow => "ALLOW (forward to origin)".to_owned(),
         Verdict::BadRequest => "400 Bad Request".to_owned(),
         Verdict::Unauthenticated => "401 Unauthorized".to_owned(),
@@ -85,6 +95,9 @@ pub fn explain(
                 access_name(&rule.access)
             );
         }
+    }
+    if let Some(route) = decision.rule.as_ref().and_then(|r| table.upstream(r)) {
+        out.push_str(&describe_upstream(&route, &path));
     }
     let why = why(table, &method, &path, principal, decision.reason);
     let _ = writeln!(out, "decision: {verdict} [{}]", decision.reason.code());
@@ -165,4 +178,38 @@ fn describe_failure(c: &Conditions, path: &NormalizedPath, p: &Principal) -> Str
         None => "holds".into(),
         Some(failed) => failed.explain(p, path),
     }
+}
+
+/// The rule's upstream and the URL an allowed request goes to.
+fn describe_upstream(route: &UpstreamRoute<'_>, path: &NormalizedPath) -> String {
+    let u = route.upstream;
+    let mut out = format!(
+        "upstream: {:?} (url {}{}, path = \"{}\")\n",
+        u.name(),
+        u.url(),
+        u.url_var()
+            .map(|v| format!(", or {v} when that variable is set"))
+            .unwrap_or_default(),
+        u.path_mapping().as_str(),
+    );
+    let full = u.url().full_path(&route.map_path(path));
+    let _ = writeln!(
+        out,
+        "target: {}{full} (+ the request's query)",
+        u.url().origin()
+    );
+    let credential = match u.bearer_secret() {
+        Some(name) => format!("Authorization: Bearer <secret {name}>"),
+        None if u.forward_client_credentials() => "the client's own credentials".to_owned(),
+        None => "none".to_owned(),
+    };
+    let _ = writeln!(out, "upstream credential: {credential}");
+    let mut sets: Vec<&str> = u.headers().iter().map(|(n, _)| n.as_str()).collect();
+    if u.identity_headers() {
+        sets.push("X-User-*");
+    }
+    if !sets.is_empty() {
+        let _ = writeln!(out, "upstream headers set: {}", sets.join(", "));
+    }
+    out
 }

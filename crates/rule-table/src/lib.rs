@@ -16,6 +16,7 @@ mod lookalike_table;
 mod method;
 mod path;
 mod pattern;
+mod upstream;
 
 pub use compile::Compiled;
 pub use decide::{Decision, Principal, Reason, RuleTable, Verdict};
@@ -25,3 +26,7 @@ pub use lookalike::{is_ascii_lookalike, PathPolicy};
 pub use method::{ExtensionMethod, Method, MethodError};
 pub use path::{normalize_path, NormalizedPath, PathError, MAX_PATH_LEN};
 pub use pattern::PatternProblem;
+pub use upstream::{
+    HeaderTemplate, JsonTemplate, PathMapping, Piece, Placeholder, Template, Upstream,
+    UpstreamRoute, UpstreamUrl, UrlProblem,
+};

@@ -4,6 +4,8 @@ use crate::decide::{Access, Rule};
 use crate::error::{TableError, TableErrorKind as K, Warning};
 use crate::method::MethodSet;
 use crate::pattern::Pattern;
+use crate::upstream::Upstream;
+use std::sync::Arc;
 
 /// A rule whose path and methods an earlier rule fully covers is dead: an error.
 /// Covered for only some methods: a warning naming them — except for a `deny` rule, where
@@ -67,5 +69,29 @@ pub(crate) fn check_names_and_default(rules: &[Rule], warnings: &mut Vec<Warning
     if !has_default {
         let msg = "has no final catch-all rule (path = \"/**\"); requests no rule matches are denied (401 anonymous, 403 authenticated)".to_owned();
         warnings.push(Warning::new(None, "no_catch_all", msg));
+    }
+}
+
+/// An upstream no rule uses is a warning: harmless (nothing reaches it), but probably a rule
+/// that was forgotten or misspelled.
+pub(crate) fn check_unused_upstreams(
+    rules: &[Rule],
+    upstreams: &[Arc<Upstream>],
+    warnings: &mut Vec<Warning>,
+) {
+    for u in upstreams {
+        let used = rules.iter().any(|r| {
+            r.upstream
+                .as_ref()
+                .is_some_and(|(x, _)| x.name() == u.name())
+        });
+        if !used {
+            let msg = format!(
+                "upstream {:?} is declared but no rule has upstream = {:?}; use it or remove it",
+                u.name(),
+                u.name()
+            );
+            warnings.push(Warning::new(None, "unused_upstream", msg));
+        }
     }
 }

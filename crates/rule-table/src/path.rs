@@ -40,6 +40,16 @@ impl NormalizedPath {
         self.decoded.get(start..end)
     }
 
+    /// The canonical text after the first `n` segments: `""` or starting with `/` (a trailing
+    /// slash kept). `/ai/chat` after 1 is `/chat`, `/ai` after 1 is `""`, `/ai/` after 1 is `/`.
+    /// Segments are separated by `/` in the canonical text (an encoded `/` is refused).
+    pub fn after_segments(&self, n: usize) -> &str {
+        match self.text.match_indices('/').nth(n) {
+            Some((i, _)) => self.text.get(i..).unwrap_or(""),
+            None => "",
+        }
+    }
+
     /// Whether every decoded segment is ASCII (the common case: no look-alike check needed).
     pub(crate) fn decoded_is_ascii(&self) -> bool {
         self.decoded.is_ascii()

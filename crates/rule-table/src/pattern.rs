@@ -171,6 +171,15 @@ impl Pattern {
         &self.source
     }
 
+    /// How many segments the pattern begins with that are literals (`/ai/v1/**`: 2, `/**`
+    /// and `/{x}/**`: 0): what `strip_prefix` may drop.
+    pub(crate) fn literal_prefix(&self) -> usize {
+        self.segs
+            .iter()
+            .take_while(|s| matches!(s, Seg::Literal(_)))
+            .count()
+    }
+
     /// Index of the segment captured by `{name}`.
     pub(crate) fn param_index(&self, name: &str) -> Option<usize> {
         self.segs

@@ -41,7 +41,7 @@ fn check_seed_ok() {
     let o = rules(&["check", SEED]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
-    assert_eq!(out, "OK: 6 rules\n");
+    assert_eq!(out, "OK: 7 rules\n");
 }
 
 #[test]

@@ -68,7 +68,7 @@ const FS: Verdict = Verdict::Forbidden {
 fn an_unknown_rule_key_lists_every_allowed_key() {
     assert_eq!(
         messages("role = [\"a\"]"),
-        ["rule 1: unknown key \"role\"; remove it or use one of: name, path, methods, allow, roles_any, roles_all, scopes_any, scopes_all, owner, any_of"]
+        ["rule 1: unknown key \"role\"; remove it or use one of: name, path, methods, allow, upstream, roles_any, roles_all, scopes_any, scopes_all, owner, any_of"]
     );
 }
 

@@ -47,7 +47,7 @@ const FORBIDDEN: Verdict = Verdict::Forbidden {
 #[test]
 fn seed_has_the_documented_rules() {
     let t = table();
-    assert_eq!(t.len(), 6);
+    assert_eq!(t.len(), 7);
     assert!(!t.case_sensitive());
 }
 
@@ -67,7 +67,7 @@ fn health_is_public_for_get_and_head_only() {
     let d = decide(&t, "POST", "/health", None);
     assert_eq!(
         (d.verdict, d.rule.map(|r| r.index)),
-        (Verdict::Unauthenticated, Some(6))
+        (Verdict::Unauthenticated, Some(7))
     );
 }
 
@@ -187,7 +187,7 @@ fn everything_else_is_authenticated() {
     let d = decide(&t, "GET", "/hello", Some(&user()));
     assert_eq!(
         (d.verdict, d.rule.map(|r| r.index)),
-        (Verdict::Allow, Some(6))
+        (Verdict::Allow, Some(7))
     );
     let d = decide(&t, "PROPFIND", "/", Some(&user()));
     assert_eq!(d.verdict, Verdict::Allow);

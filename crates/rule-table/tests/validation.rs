@@ -45,7 +45,10 @@ fn syntax_and_top_level() {
     one(
         &format!("[[rules]]\npath = \"/x\"\n{TAIL}"),
         "unknown_key",
-        &["table: unknown key \"rules\"", "case_sensitive, rule"],
+        &[
+            "table: unknown key \"rules\"",
+            "case_sensitive, upstream, rule",
+        ],
     );
     one(
         &format!("case_sensitive = \"yes\"\n{TAIL}"),

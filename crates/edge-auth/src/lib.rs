@@ -21,6 +21,7 @@ pub use authz::config::AuthzConfig;
 pub use authz::origin::{join_origin, OriginUrl};
 pub use authz::pipeline::{authorize, decide, screen, AuthzRequest, Forward};
 pub use authz::rules::Rules;
+pub use authz::upstream::{UpstreamError, UpstreamForward, UpstreamUrls};
 pub use config::{ConfigError, DEFAULT_REALM, MAX_CLOCK_SKEW_SECONDS};
 pub use error::HandoffError;
 pub use http::facts::{Refusal, RequestFacts};

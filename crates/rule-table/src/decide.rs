@@ -271,6 +271,12 @@ impl RuleTable {
         if r.rref != *rule {
             return None;
         }
+        self.upstream_at(rule.index)
+    }
+
+    /// The upstream of the rule at 1-based `index` (as a [`RuleRef`] and a log line give it).
+    pub fn upstream_at(&self, index: usize) -> Option<UpstreamRoute<'_>> {
+        let r = self.rules.get(index.checked_sub(1)?)?;
         r.upstream.as_ref().map(|(upstream, strip)| UpstreamRoute {
             upstream,
             strip_segments: *strip,

@@ -4,7 +4,10 @@ use crate::config::parse::Env;
 use crate::config::{
     context_key, realm, resource, stripped_headers, ConfigError, MAX_CLOCK_SKEW_SECONDS,
 };
-use crate::{Challenge, ContextKey, OriginUrl, Resource, DEFAULT_CONTEXT_MAX_AGE_SECONDS};
+use crate::{
+    Challenge, ContextKey, OriginUrl, Resource, UpstreamUrls, DEFAULT_CONTEXT_MAX_AGE_SECONDS,
+};
+use rule_table::RuleTable;
 
 /// Validated configuration of the authz Worker.
 #[derive(Debug, Clone)]
@@ -15,6 +18,7 @@ pub struct AuthzConfig {
     resource: Option<Resource>,
     context_max_age_seconds: i64,
     extra_stripped_headers: Vec<String>,
+    upstream_urls: UpstreamUrls,
 }
 
 impl AuthzConfig {
@@ -39,7 +43,25 @@ impl AuthzConfig {
             context_max_age_seconds: i64::try_from(max_age)
                 .unwrap_or(DEFAULT_CONTEXT_MAX_AGE_SECONDS),
             extra_stripped_headers: stripped_headers(&env)?,
+            upstream_urls: UpstreamUrls::default(),
         })
+    }
+
+    /// This configuration with the URL of every upstream of `table` in this deployment: its
+    /// `url_var` when that is set (`get` reads it), else the table's `url`. An invalid override
+    /// is kept as an error, answered 500 on that upstream's routes only.
+    pub fn with_upstreams(
+        mut self,
+        table: &RuleTable,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Self {
+        self.upstream_urls = UpstreamUrls::from_env(table, get);
+        self
+    }
+
+    /// Where each upstream goes in this deployment.
+    pub fn upstream_urls(&self) -> &UpstreamUrls {
+        &self.upstream_urls
     }
 
     /// Key for verifying the identity context.

@@ -5,3 +5,4 @@ pub(crate) mod config;
 pub(crate) mod origin;
 pub(crate) mod pipeline;
 pub(crate) mod rules;
+pub(crate) mod upstream;

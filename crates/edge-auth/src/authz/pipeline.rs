@@ -7,9 +7,11 @@
 
 use rule_table::{Method, NormalizedPath, PathPolicy, Principal, RuleTable, Verdict};
 
+use crate::authz::upstream::{bearer, render_headers};
 use crate::{
-    identity_headers, join_origin, open_context, AuthzConfig, ContextNotes, EmailWithheld,
-    HeaderPolicy, Identity, Refusal, Rejection, RequestBinding, RequestFacts, RequestUrl, Rules,
+    identity_headers, join_origin, open_context, same_header_name, AuthzConfig, ContextNotes,
+    EmailWithheld, HeaderPolicy, Identity, Refusal, Rejection, RequestBinding, RequestFacts,
+    RequestUrl, Rules, UpstreamError, UpstreamForward,
 };
 
 /// What the authz Worker reads from a request before deciding.
@@ -30,12 +32,16 @@ pub struct AuthzRequest<'a> {
 pub struct Forward {
     /// The method, upper-case for the RFC 9110 methods whatever case the client used.
     pub method: Method,
-    /// The absolute URL to fetch: the origin, the normalized path the rules matched, the query.
+    /// The absolute URL to fetch: the origin (or the rule's upstream), the normalized path the
+    /// rules matched (mapped onto the upstream's URL), the query.
     pub target: String,
     /// The verified caller, or `None` (a public rule admitted an anonymous request).
     pub identity: Option<Identity>,
-    /// The identity headers to set (`X-User-*`), from the verified context only.
+    /// The identity headers to set (`X-User-*`), from the verified context only; empty for an
+    /// upstream that does not ask for them.
     pub identity_headers: Vec<(&'static str, String)>,
+    /// The rule's upstream (`None`: the default target, `ORIGIN_URL` or the request's own URL).
+    pub upstream: Option<UpstreamForward>,
     /// The rule table's reason code for allowing it.
     pub reason: &'static str,
     /// What the log line says about the request.
@@ -44,13 +50,84 @@ pub struct Forward {
 
 impl Forward {
     /// Which of the client's headers never reach the origin (identity look-alikes, overrides,
-    /// `EXTRA_STRIPPED_HEADERS`, `Host`): strip them before setting [`Forward::identity_headers`].
+    /// `EXTRA_STRIPPED_HEADERS`, `Host`; for an upstream also the client's credentials unless
+    /// it asks for them, and Access's e-mail header unless it asks for identity headers).
     pub fn header_policy<'a>(&'a self, config: &'a AuthzConfig) -> HeaderPolicy<'a> {
-        HeaderPolicy::to_origin(
-            config.extra_stripped_headers(),
-            self.identity.as_ref().and_then(|id| id.email.as_deref()),
-        )
+        let email = self
+            .sends_identity()
+            .then(|| self.identity.as_ref().and_then(|id| id.email.as_deref()))
+            .flatten();
+        let policy = HeaderPolicy::to_origin(config.extra_stripped_headers(), email);
+        match &self.upstream {
+            Some(u) if !u.forward_client_credentials => policy.without_client_credentials(),
+            _ => policy,
+        }
     }
+
+    /// True when the client's header `name` must be removed: by [`header_policy`]
+    /// (`value` is asked for only when the answer depends on it), or because the upstream's
+    /// own headers replace it (any spelling of their names). Strip before setting
+    /// [`headers_to_set`](Self::headers_to_set).
+    ///
+    /// [`header_policy`]: Self::header_policy
+    pub fn strips(
+        &self,
+        config: &AuthzConfig,
+        name: &str,
+        value: impl FnOnce() -> Option<String>,
+    ) -> bool {
+        let set_here = self
+            .upstream
+            .as_ref()
+            .is_some_and(|u| u.headers.iter().any(|(n, _)| same_header_name(n, name)));
+        set_here || self.header_policy(config).strips(name, value)
+    }
+
+    /// Whether the identity headers (`X-User-*`, and the gateway's assertion) go with this
+    /// request: always to the default target, to an upstream only with `identity_headers`.
+    pub fn sends_identity(&self) -> bool {
+        self.upstream.as_ref().is_none_or(|u| u.identity_headers)
+    }
+
+    /// Every header to set once the client's are stripped: the identity headers, then the
+    /// upstream's own (the bearer secret is separate: [`upstream_authorization`]).
+    ///
+    /// [`upstream_authorization`]: Self::upstream_authorization
+    pub fn headers_to_set(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let upstream = self.upstream.iter().flat_map(|u| &u.headers);
+        self.identity_headers
+            .iter()
+            .map(|(n, v)| (*n, v.as_str()))
+            .chain(upstream.map(|(n, v)| (n.as_str(), v.as_str())))
+    }
+
+    /// The `Authorization` value for the upstream's bearer secret, read by `secret` (the
+    /// Worker's secret lookup, by NAME); `Ok(None)` when there is none to send. A secret that is
+    /// not set, empty or not header-safe refuses the request (500, nothing sent; the log line
+    /// names the secret, never its value).
+    pub fn upstream_authorization(
+        &self,
+        secret: impl FnOnce(&str) -> Option<String>,
+    ) -> Result<Option<String>, Refusal> {
+        let Some(upstream) = &self.upstream else {
+            return Ok(None);
+        };
+        let Some(name) = &upstream.bearer_secret else {
+            return Ok(None);
+        };
+        bearer(&upstream.name, name, secret(name))
+            .map(Some)
+            .map_err(|e| upstream_refusal(&e, &self.facts))
+    }
+}
+
+/// A 500 for one upstream's routes, the name at fault in the log line.
+fn upstream_refusal(e: &UpstreamError, facts: &RequestFacts) -> Refusal {
+    let mut facts = facts.clone();
+    facts.upstream = Some(e.upstream().to_owned());
+    facts.config_name = Some(e.name().to_owned());
+    facts.config_problem = e.problem();
+    Refusal::new(Rejection::Misconfigured, e.code(), &facts)
 }
 
 /// The checks no rule can override, in order: a URL the runtime gave us that cannot be split
@@ -115,18 +192,47 @@ pub fn authorize(
     };
 
     let reason = decide(&method, &path, identity.as_ref(), table, &mut facts)?;
-    let target = target_url(&url, config, &path)
+    let route = facts
+        .rule
+        .as_ref()
+        .and_then(|(index, _)| table.upstream_at(*index));
+    let (target, upstream) = match route {
+        None => (target_url(&url, config, &path), None),
+        Some(route) => {
+            let u = route.upstream;
+            facts.upstream = Some(u.name().to_owned());
+            let refused = |e: UpstreamError| upstream_refusal(&e, &facts);
+            let base = config.upstream_urls().url(u).map_err(refused)?;
+            let full_path = base.full_path(&route.map_path(&path));
+            let target = join_origin(base.origin(), &url.path_and_query(&full_path));
+            let request_id = Some(crate::request_id(request.request_id, String::new))
+                .filter(|id| !id.is_empty());
+            let headers =
+                render_headers(u, identity.as_ref(), request_id.as_deref()).map_err(refused)?;
+            let upstream = UpstreamForward {
+                name: u.name().to_owned(),
+                bearer_secret: u.bearer_secret().map(str::to_owned),
+                headers,
+                forward_client_credentials: u.forward_client_credentials(),
+                identity_headers: u.identity_headers(),
+            };
+            (target, Some(upstream))
+        }
+    };
+    let target = target
         .ok_or_else(|| Refusal::new(Rejection::BadRequest, "path_not_forwardable", &facts))?;
+    let sends_identity = upstream.as_ref().is_none_or(|u| u.identity_headers);
     let identity_headers = match &identity {
-        Some(identity) => identity_headers(identity)
+        Some(identity) if sends_identity => identity_headers(identity)
             .map_err(|e| Refusal::new(Rejection::from(&e), e.code(), &facts))?,
-        None => Vec::new(),
+        _ => Vec::new(),
     };
     Ok(Forward {
         method,
         target,
         identity,
         identity_headers,
+        upstream,
         reason,
         facts,
     })

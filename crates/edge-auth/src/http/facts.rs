@@ -31,6 +31,13 @@ pub struct RequestFacts {
     pub rules_mismatch: bool,
     /// The rule the auth Worker's decision matched, as its context says (authz Worker only).
     pub first_hop_rule: Option<usize>,
+    /// The upstream the rule sent the request to (`None`: the default target).
+    pub upstream: Option<String>,
+    /// The variable, secret or upstream header a configuration problem is about (a name from
+    /// the rule table, never a value).
+    pub config_name: Option<String>,
+    /// A fixed code refining the reason (e.g. which URL rule a `url_var` breaks).
+    pub config_problem: Option<&'static str>,
 }
 
 impl RequestFacts {
@@ -75,6 +82,12 @@ impl RequestFacts {
         }
         if let Some(index) = self.first_hop_rule {
             log = log.first_hop_rule(index);
+        }
+        if let Some(upstream) = &self.upstream {
+            log = log.upstream(upstream);
+        }
+        if let Some(name) = &self.config_name {
+            log = log.config(name, self.config_problem);
         }
         log
     }

@@ -91,6 +91,15 @@ pub struct LogLine {
     /// Why the token's e-mail address was not forwarded (an [`EmailWithheld`] code).
     #[serde(skip_serializing_if = "Option::is_none")]
     email_withheld: Option<&'static str>,
+    /// The upstream the rule chose (absent: the default target).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upstream: Option<String>,
+    /// The variable, secret or header a configuration problem is about (a name, never a value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config_name: Option<String>,
+    /// A fixed code refining the reason of a configuration problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config_problem: Option<&'static str>,
     status: u16,
 }
 
@@ -112,6 +121,9 @@ impl LogLine {
             rules_mismatch: false,
             cached: false,
             email_withheld: None,
+            upstream: None,
+            config_name: None,
+            config_problem: None,
             status: 200,
         })
     }
@@ -186,6 +198,17 @@ impl LogLineBuilder {
     /// The token's e-mail address was not forwarded, for this reason.
     pub fn email_withheld(mut self, reason: EmailWithheld) -> Self {
         self.0.email_withheld = Some(reason.code());
+        self
+    }
+    /// The upstream the request went (or was to go) to.
+    pub fn upstream(mut self, name: &str) -> Self {
+        self.0.upstream = Some(clean(name, MAX_RULE_NAME));
+        self
+    }
+    /// The variable, secret or header a configuration problem is about, and its fixed code.
+    pub fn config(mut self, name: &str, problem: Option<&'static str>) -> Self {
+        self.0.config_name = Some(clean(name, MAX_RULE_NAME));
+        self.0.config_problem = problem;
         self
     }
     /// HTTP status returned.

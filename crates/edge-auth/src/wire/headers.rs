@@ -10,7 +10,9 @@
 //! letter or a digit read as `-`.
 
 use Pattern::{Name, Prefix};
-use StrippedKind::{AccessIdentity, GatewayIdentity, Host, Override, OwnIdentity, RequestId};
+use StrippedKind::{
+    AccessIdentity, ClientCredential, GatewayIdentity, Host, Override, OwnIdentity, RequestId,
+};
 
 /// The header carrying the signed identity from the auth to the authz Worker.
 pub const CONTEXT_HEADER: &str = "x-auth-context";
@@ -49,6 +51,11 @@ pub enum StrippedKind {
     RequestId,
     /// `Host`: the request to the origin takes the target URL's.
     Host,
+    /// The client's own credentials (`Authorization`, `Cf-Access-Jwt-Assertion`, `Cookie`,
+    /// which carries Access's `CF_Authorization`): they go on to the origin, and are removed
+    /// only on the way to an upstream that does not ask for them
+    /// ([`HeaderPolicy::without_client_credentials`]).
+    ClientCredential,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -81,6 +88,9 @@ const STRIPPED: &[(Pattern, StrippedKind)] = &[
     (Name("x-envoy-original-path"), Override),
     (Name(REQUEST_ID_HEADER), RequestId),
     (Name("host"), Host),
+    (Name(AUTHORIZATION_HEADER), ClientCredential),
+    (Name(ACCESS_ASSERTION_HEADER), ClientCredential),
+    (Name(COOKIE_HEADER), ClientCredential),
 ];
 
 /// The path and method override headers (lowercase): what [`StrippedKind::Override`] covers.
@@ -156,6 +166,7 @@ pub struct HeaderPolicy<'a> {
     hop: Hop,
     extra: &'a [String],
     access_email: Option<&'a str>,
+    strip_client_credentials: bool,
 }
 
 impl<'a> HeaderPolicy<'a> {
@@ -167,6 +178,7 @@ impl<'a> HeaderPolicy<'a> {
             hop: Hop::ToAuthz,
             extra,
             access_email,
+            strip_client_credentials: false,
         }
     }
 
@@ -178,7 +190,19 @@ impl<'a> HeaderPolicy<'a> {
             hop: Hop::ToOrigin,
             extra,
             access_email: verified_email,
+            strip_client_credentials: false,
         }
+    }
+
+    /// This policy, also removing the client's credentials ([`StrippedKind::ClientCredential`],
+    /// look-alikes included): for an upstream that has a credential of its own, or does not
+    /// ask for the client's. The whole `Cookie` header goes, not only `CF_Authorization`: a
+    /// cookie parser that disagrees with the upstream's about one odd cookie could otherwise
+    /// let the token through under another spelling, and the API's own session cookies are not
+    /// the upstream's either.
+    pub fn without_client_credentials(mut self) -> Self {
+        self.strip_client_credentials = true;
+        self
     }
 
     /// True when the header `name` must be removed. `value` is asked for only when the answer
@@ -199,6 +223,7 @@ impl<'a> HeaderPolicy<'a> {
             // The auth Worker sets its own; the authz Worker passes that one on.
             RequestId => self.hop == Hop::ToAuthz,
             Host => self.hop == Hop::ToOrigin,
+            ClientCredential => self.strip_client_credentials,
         }
     }
 }

@@ -64,10 +64,8 @@ const OVERRIDE_LOOK_ALIKES: &[&str] = &[
 
 /// Names both Workers pass on.
 const KEPT: &[&str] = &[
-    "authorization",
     "accept",
     "content-type",
-    "cookie",
     "x-user",
     "x_user",
     "x-users-id",
@@ -85,7 +83,6 @@ const KEPT: &[&str] = &[
     "x-forwarded-users",
     "x-original",
     "x-envoy-original",
-    "cf-access-jwt-assertion",
     "cf-access-authenticated-user",
     "cf-ray",
     "",
@@ -120,6 +117,52 @@ fn override_look_alikes_are_stripped_by_both_workers() {
             assert!(!is_client_identity_header(name, &[]), "{name}");
             assert!(policy.strips(name, no_value), "{policy:?}: {name}");
         }
+    }
+}
+
+/// The client's credentials, however spelled: kept by both Workers' default policies (the
+/// origin gets the client's token as today), removed on the way to an upstream that has its
+/// own credential or does not ask for the client's.
+const CLIENT_CREDENTIALS: &[&str] = &[
+    "authorization",
+    "Authorization",
+    "AUTHORIZATION",
+    "cookie",
+    "Cookie",
+    "cf-access-jwt-assertion",
+    "Cf-Access-Jwt-Assertion",
+    "cf_access_jwt_assertion",
+    "CF.ACCESS.JWT.ASSERTION",
+];
+
+#[test]
+fn client_credentials_go_on_except_to_an_upstream_that_does_not_ask_for_them() {
+    for name in CLIENT_CREDENTIALS {
+        assert_eq!(
+            stripped_kind(name, &[]),
+            Some(StrippedKind::ClientCredential),
+            "{name}"
+        );
+        assert!(!is_client_identity_header(name, &[]), "{name}");
+        for policy in [
+            HeaderPolicy::to_authz(&[], Some("a@example.com")),
+            HeaderPolicy::to_origin(&[], Some("a@example.com")),
+        ] {
+            assert!(!policy.strips(name, no_value), "{policy:?}: {name}");
+        }
+        let upstream = HeaderPolicy::to_origin(&[], None).without_client_credentials();
+        assert!(upstream.strips(name, no_value), "{name}");
+    }
+    // Nothing else changes for an upstream: other headers are kept, identity still stripped.
+    let upstream = HeaderPolicy::to_origin(&[], None).without_client_credentials();
+    for name in KEPT {
+        assert!(!upstream.strips(name, no_value), "{name}");
+    }
+    for name in ["authorizations", "x-authorization", "cookie2", "set-cookie"] {
+        assert!(!upstream.strips(name, no_value), "{name}");
+    }
+    for name in IDENTITY_LOOK_ALIKES {
+        assert!(upstream.strips(name, no_value), "{name}");
     }
 }
 

@@ -183,12 +183,81 @@ impl Request {
         Ok(response)
     }
 
+    /// Sends the request and reads only the response head, leaving the body to be read as it
+    /// arrives ([`OpenResponse::read_until`]): for streamed responses.
+    pub fn open(&self) -> io::Result<OpenResponse> {
+        let trace = keys::random_id();
+        let mut stream = TcpStream::connect_timeout(&self.addr, self.timeout)?;
+        stream.set_read_timeout(Some(self.timeout))?;
+        stream.set_write_timeout(Some(self.timeout))?;
+        stream.write_all(&self.to_bytes(&trace))?;
+        stream.flush()?;
+        let mut reader = BufReader::new(stream);
+        let head = wire::read_head(&mut reader)?
+            .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "empty response"))?;
+        let status = head
+            .first_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad status line"))?;
+        Ok(OpenResponse {
+            status,
+            headers: head.headers,
+            trace,
+            reader,
+            received: Vec::new(),
+        })
+    }
+
     /// Sends the request; panics (failing the test) with the request line if no response came.
     pub fn send(&self) -> Response {
         match self.try_send() {
             Ok(response) => response,
             Err(e) => panic!("{} {}: no response: {e}", self.method, self.target),
         }
+    }
+}
+
+/// A response whose body is read as it arrives (see [`Request::open`]).
+#[derive(Debug)]
+pub struct OpenResponse {
+    /// The status code.
+    pub status: u16,
+    /// Headers, names lowercased, in order.
+    pub headers: Vec<(String, String)>,
+    /// The trace id the request carried.
+    pub trace: String,
+    reader: BufReader<TcpStream>,
+    received: Vec<u8>,
+}
+
+impl OpenResponse {
+    /// The first value of a header (name case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        wire::find_header(&self.headers, name)
+    }
+
+    /// Reads the body as it comes (raw bytes: chunk framing included) until `needle` has been
+    /// received; everything received so far. An error if the body ends or times out first.
+    pub fn read_until(&mut self, needle: &[u8]) -> io::Result<&[u8]> {
+        let mut buf = [0u8; 4096];
+        while !self.received.windows(needle.len()).any(|w| w == needle) {
+            let n = std::io::Read::read(&mut self.reader, &mut buf)?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the body ended before {:?}; received {:?}",
+                        String::from_utf8_lossy(needle),
+                        String::from_utf8_lossy(&self.received)
+                    ),
+                ));
+            }
+            self.received
+                .extend_from_slice(buf.get(..n).unwrap_or_default());
+        }
+        Ok(&self.received)
     }
 }
 

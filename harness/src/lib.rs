@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod demo;
+pub mod gateway;
 mod harness;
 pub mod http;
 pub mod idp;
@@ -12,6 +13,7 @@ mod server;
 pub mod stack;
 mod wire;
 
+pub use gateway::FakeGateway;
 pub use harness::{check_all, Harness};
 pub use http::{Request, Response};
 pub use idp::{IdentityProvider, JwksMode};

@@ -112,12 +112,12 @@ impl EchoOrigin {
     }
 }
 
-fn lock(seen: &Mutex<Vec<Seen>>) -> MutexGuard<'_, Vec<Seen>> {
+pub(crate) fn lock(seen: &Mutex<Vec<Seen>>) -> MutexGuard<'_, Vec<Seen>> {
     seen.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn record(req: Incoming) -> Seen {
+pub(crate) fn record(req: Incoming) -> Seen {
     let (path, query) = match req.target.split_once('?') {
         Some((path, query)) => (path.to_string(), Some(query.to_string())),
         None => (req.target, None),

@@ -1,6 +1,7 @@
 //! Runs both Workers in workerd with `wrangler dev`, configured from the project's own wrangler
 //! files, and makes sure nothing outlives the test process.
 
+use crate::gateway::FakeGateway;
 use crate::http::Request;
 use crate::idp::{IdentityProvider, DEMO_AUDIENCE};
 use crate::keys;
@@ -13,6 +14,9 @@ use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The Access team domain the harness configures ([`StackConfig::access`]).
+pub const ACCESS_TEAM_DOMAIN: &str = "e2e-team.cloudflareaccess.com";
 
 /// How long the Workers may take to answer their first request.
 const START_TIMEOUT: Duration = Duration::from_secs(90);
@@ -57,6 +61,25 @@ impl StackConfig {
             authz: authz.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             port: None,
             authz_only: false,
+        }
+    }
+
+    /// Cloudflare Access as the token source (`ACCESS_TEAM_DOMAIN`), its keys and issuer from
+    /// `idp`: tokens come from `Cf-Access-Jwt-Assertion` or the `CF_Authorization` cookie (and
+    /// still from `Authorization: Bearer`).
+    pub fn access(self, idp: &IdentityProvider) -> Self {
+        self.auth_var("ACCESS_TEAM_DOMAIN", ACCESS_TEAM_DOMAIN)
+            .auth_var("JWKS_URL", idp.access_certs_url())
+            .auth_var("ISSUER", idp.issuer())
+    }
+
+    /// The shipped table's `[upstream.ai]` pointed at `gateway` (`AI_GATEWAY_URL`) with its
+    /// bearer secret `token` (`CF_AI_GATEWAY_TOKEN`, `None`: not set).
+    pub fn ai_gateway(self, gateway: &FakeGateway, token: Option<&str>) -> Self {
+        let config = self.authz_var("AI_GATEWAY_URL", gateway.url());
+        match token {
+            Some(token) => config.authz_var("CF_AI_GATEWAY_TOKEN", token),
+            None => config,
         }
     }
 

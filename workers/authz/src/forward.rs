@@ -1,19 +1,26 @@
-//! Carrying out an allowed request: to the origin with the normalized method, path and query,
-//! the body as a stream, identity headers from the verified context only, and none of the
-//! client's headers that could make the origin act on another path, method or identity.
+//! Carrying out an allowed request: to the origin (or the rule's upstream) with the normalized
+//! method, path and query, the body as a stream, identity headers from the verified context only
+//! (to an upstream only when it asks), the upstream's own headers and bearer secret, and none of
+//! the client's headers that could make the next hop act on another path, method or identity
+//! (nor the client's credentials, toward an upstream that does not ask for them).
 
-use edge_auth::{AuthzConfig, Forward, Rejection};
+use edge_auth::{AuthzConfig, Forward, Refusal, Rejection, AUTHORIZATION_HEADER};
 use web_sys::{Request, RequestInit, RequestRedirect, Response};
+use worker::Env;
 use worker_glue::{header, strip_headers};
 
-/// The origin's response, as it came (status, headers and body stream untouched); or why the
-/// request could not be sent, with the log line's reason code.
+/// The origin's (or upstream's) response, as it came (status, headers and body stream
+/// untouched); or why the request could not be sent, as the refusal to answer.
 pub(crate) async fn to_origin(
     req: &Request,
     forward: &Forward,
     config: &AuthzConfig,
+    env: &Env,
     request_id: &str,
-) -> Result<Response, (Rejection, &'static str)> {
+) -> Result<Response, Refusal> {
+    let refused = |rejection, reason| Refusal::new(rejection, reason, &forward.facts);
+    // The upstream's secret, read by its name; checked (set, header-safe) by edge-auth.
+    let authorization = forward.upstream_authorization(|name| worker_glue::read_var(env, name))?;
     let init = RequestInit::new();
     init.set_method(forward.method.as_str());
     init.set_headers(&req.headers());
@@ -23,19 +30,23 @@ pub(crate) async fn to_origin(
         init.set_body(&body);
     }
     let forwarded = Request::new_with_str_and_init(&forward.target, &init)
-        .map_err(|_| (Rejection::BadRequest, "request_copy_failed"))?;
+        .map_err(|_| refused(Rejection::BadRequest, "request_copy_failed"))?;
     let headers = forwarded.headers();
-    let policy = forward.header_policy(config);
-    let header_edit_failed = |_| (Rejection::BadRequest, "header_edit_failed");
+    let header_edit_failed = |_| refused(Rejection::BadRequest, "header_edit_failed");
     strip_headers(&headers, |name| {
-        policy.strips(name, || header(&headers, name))
+        forward.strips(config, name, || header(&headers, name))
     })
     .map_err(header_edit_failed)?;
-    for (name, value) in &forward.identity_headers {
+    for (name, value) in forward.headers_to_set() {
         headers.set(name, value).map_err(header_edit_failed)?;
+    }
+    if let Some(authorization) = &authorization {
+        headers
+            .set(AUTHORIZATION_HEADER, authorization)
+            .map_err(header_edit_failed)?;
     }
     worker_glue::fetch_origin(&forwarded).await.map_err(|e| {
         let rejection = worker_glue::upstream_failed(request_id, "origin_fetch_failed", &e);
-        (rejection, "origin_unreachable")
+        refused(rejection, "origin_unreachable")
     })
 }

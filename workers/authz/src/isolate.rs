@@ -25,11 +25,12 @@ impl Isolate {
     }
 
     fn build(env: &Env) -> Result<Isolate, String> {
-        let config = AuthzConfig::from_env(|name| worker_glue::read_var(env, name))
-            .map_err(|e| e.to_string())?;
-        Ok(Isolate {
-            config,
-            rules: Rules::compile(RULES)?,
-        })
+        let read = |name: &str| worker_glue::read_var(env, name);
+        let rules = Rules::compile(RULES)?;
+        // Each upstream's url_var is read once; an invalid one refuses only its routes.
+        let config = AuthzConfig::from_env(read)
+            .map_err(|e| e.to_string())?
+            .with_upstreams(rules.table(), read);
+        Ok(Isolate { config, rules })
     }
 }

@@ -9,7 +9,7 @@
 mod forward;
 mod isolate;
 
-use edge_auth::{AuthzRequest, LogLine, Refusal, RequestUrl, WorkerName, CONTEXT_HEADER};
+use edge_auth::{AuthzRequest, LogLine, RequestUrl, WorkerName, CONTEXT_HEADER};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use web_sys::Request;
@@ -52,16 +52,11 @@ async fn handle(req: Request, env: Env) -> Answer {
         .facts
         .annotate(log)
         .outcome(edge_auth::Outcome::Allowed, forward.reason);
-    match forward::to_origin(&req, &forward, &isolate.config, &request_id).await {
+    match forward::to_origin(&req, &forward, &isolate.config, &env, &request_id).await {
         Ok(response) => {
             console_log!("{}", log.status(response.status()).build().to_json());
             Ok(response)
         }
-        Err((rejection, reason)) => refuse(
-            &Refusal::new(rejection, reason, &forward.facts),
-            &challenge,
-            &request_id,
-            log,
-        ),
+        Err(refusal) => refuse(&refusal, &challenge, &request_id, log),
     }
 }

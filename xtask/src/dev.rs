@@ -49,6 +49,13 @@ fn instructions(demo: &Demo) -> String {
     let admin = harness.idp.token("admin", &["admin"]);
     let user = harness.idp.token("user", &["user"]);
     let bearer = |token: &str| format!("-H 'Authorization: Bearer {token}'");
+    let access = harness
+        .idp
+        .access_token("user", &["user"], "user@example.com");
+    let ai = format!(
+        "-H 'Cf-Access-Jwt-Assertion: {access}' -H 'Content-Type: application/json' \\\n  \
+         -d '{{\"model\":\"demo\",\"messages\":[{{\"role\":\"user\",\"content\":\"hi\"}}]}}'"
+    );
     let lines = [
         (
             "200: public route, no token",
@@ -74,12 +81,25 @@ fn instructions(demo: &Demo) -> String {
             "401: a token that is not valid",
             format!("curl -i {} {url}/hello", bearer("not.a.token")),
         ),
+        (
+            "200: the AI proxy (Access token): the gateway echoes what it got, its own token \
+             matched, cf-aig-metadata has the user's e-mail, none of the user's credentials",
+            format!("curl -i {ai} \\\n  {url}/ai/chat/completions"),
+        ),
+        (
+            "200: a streamed answer (server-sent events; the second event comes after 20 s)",
+            format!("curl -N {ai} \\\n  {url}/ai/stream/demo"),
+        ),
     ];
     let mut out = format!(
         "\nedge-auth is running: {url}\n  identity provider: {} (JWKS at /.well-known/jwks.json)\n  \
-         origin (echoes what reaches it): {}\n  rules: workers/authz/rules.toml (stop, edit, run again)\n\n",
+         origin (echoes what reaches it): {}\n  \
+         AI gateway (upstream \"ai\", checks its bearer secret {}…, echoes what it got): {}\n  \
+         rules: workers/authz/rules.toml (stop, edit, run again)\n\n",
         harness.idp.issuer(),
-        harness.origin.url()
+        harness.origin.url(),
+        demo.gateway_token.get(..4).unwrap_or_default(),
+        demo.gateway.url(),
     );
     for (expect, command) in lines {
         out.push_str(&format!("# {expect}\n{command}\n\n"));

@@ -79,6 +79,12 @@ pub enum Error {
         /// What failed.
         reason: VerifierProblem,
     },
+    /// A shared secret for `HS*` is unusable (not base64url, too short for
+    /// HMAC or for the token's algorithm).
+    SecretInvalid {
+        /// What was wrong.
+        reason: SecretProblem,
+    },
 }
 
 impl Error {
@@ -104,6 +110,7 @@ impl Error {
             Error::JwksInvalid { .. } => "ERR_JWKS_INVALID",
             Error::InvalidOptions { .. } => "ERR_INVALID_OPTIONS",
             Error::VerifierFailed { .. } => "ERR_JOSE_GENERIC",
+            Error::SecretInvalid { .. } => "ERR_SECRET_INVALID",
         }
     }
 
@@ -156,6 +163,7 @@ impl fmt::Display for Error {
             Error::VerifierFailed { reason } => {
                 write!(f, "signature check could not run: {reason}")
             }
+            Error::SecretInvalid { reason } => write!(f, "invalid shared secret: {reason}"),
         }
     }
 }
@@ -390,6 +398,25 @@ problem_enum! {
         ),
         /// The backend refused to import the (already validated) key.
         KeyImportRefused => ("key_import_refused", "WebCrypto refused to import the key"),
+    }
+}
+
+problem_enum! {
+    /// Why a shared secret was refused ([`Error::SecretInvalid`]).
+    pub enum SecretProblem {
+        /// Not strict base64url (padding, `+` or `/`, whitespace, stray bits).
+        NotBase64url => (
+            "not_base64url",
+            "the secret is not canonical base64url (URL-safe alphabet, no padding)"
+        ),
+        /// Fewer than 32 bytes: too short for any HMAC algorithm (RFC 7518 §3.2).
+        TooShort => ("too_short", "the secret is shorter than 32 bytes"),
+        /// Shorter than the token algorithm's hash output (RFC 7518 §3.2: HS384
+        /// needs 48 bytes, HS512 64).
+        ShorterThanHash => (
+            "shorter_than_hash",
+            "the secret is shorter than the algorithm's hash output"
+        ),
     }
 }
 

@@ -173,6 +173,19 @@ fn pinned_messages() -> Vec<(Error, &'static str)> {
         all.push((Error::VerifierFailed { reason: p }, m));
     }
     for (p, m) in [
+        (
+            SecretProblem::NotBase64url,
+            "the secret is not canonical base64url (URL-safe alphabet, no padding)",
+        ),
+        (SecretProblem::TooShort, "the secret is shorter than 32 bytes"),
+        (
+            SecretProblem::ShorterThanHash,
+            "the secret is shorter than the algorithm's hash output",
+        ),
+    ] {
+        all.push((Error::SecretInvalid { reason: p }, m));
+    }
+    for (p, m) in [
         (C::Missing, "missing"),
         (
             C::NotStringOrStringArray,
@@ -206,6 +219,7 @@ fn detail_message(e: &Error) -> Option<&'static str> {
         Error::JwksInvalid { reason } => Some(reason.message()),
         Error::InvalidOptions { reason } => Some(reason.message()),
         Error::VerifierFailed { reason } => Some(reason.message()),
+        Error::SecretInvalid { reason } => Some(reason.message()),
         Error::TokenTooLarge
         | Error::AlgNotAllowed
         | Error::NoMatchingKey
@@ -226,6 +240,7 @@ fn every_detail_keeps_its_message() {
         + JwksProblem::ALL.len()
         + OptionsProblem::ALL.len()
         + VerifierProblem::ALL.len()
+        + SecretProblem::ALL.len()
         + ClaimProblem::ALL.len();
     assert_eq!(
         pinned.len(),
@@ -318,6 +333,7 @@ fn detail_codes_are_unique_snake_case_per_enum() {
     check("JwksProblem", codes!(JwksProblem));
     check("OptionsProblem", codes!(OptionsProblem));
     check("VerifierProblem", codes!(VerifierProblem));
+    check("SecretProblem", codes!(SecretProblem));
     check("ClaimProblem", codes!(ClaimProblem));
 }
 
@@ -333,6 +349,7 @@ fn jose_codes_do_not_depend_on_the_detail() {
             Error::JwksInvalid { .. } => "ERR_JWKS_INVALID",
             Error::InvalidOptions { .. } => "ERR_INVALID_OPTIONS",
             Error::VerifierFailed { .. } => "ERR_JOSE_GENERIC",
+            Error::SecretInvalid { .. } => "ERR_SECRET_INVALID",
             other => panic!("not a detailed variant: {other:?}"),
         };
         assert_eq!(error.code(), expected, "{error:?}");

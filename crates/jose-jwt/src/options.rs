@@ -3,6 +3,7 @@
 
 use crate::algorithm::Algorithm;
 use crate::error::{Error, OptionsProblem};
+use crate::mac::MacAlgorithm;
 
 /// Default maximum compact token size in bytes.
 pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
@@ -14,6 +15,7 @@ pub struct VerificationOptions {
     issuers: Vec<String>,
     audiences: Vec<String>,
     algorithms: Vec<Algorithm>,
+    mac_algorithms: Vec<MacAlgorithm>,
     required_typ: Option<String>,
     clock_skew: u64,
     max_age: Option<u64>,
@@ -40,15 +42,30 @@ impl VerificationOptions {
         S: Into<String>,
         T: Into<String>,
     {
+        Self::with_mac(issuers, audiences, algorithms, [])
+    }
+
+    /// Like [`new`](Self::new), also allowing the shared-secret algorithms
+    /// `mac_algorithms` (checked only by [`verify_mac`](crate::verify_mac) and
+    /// the [`MacAlgorithm`] branch of [`UnverifiedToken::parse_any`](crate::UnverifiedToken::parse_any)).
+    /// Either list may be empty, not both.
+    pub fn with_mac<I, A, S, T>(
+        issuers: I,
+        audiences: A,
+        algorithms: impl IntoIterator<Item = Algorithm>,
+        mac_algorithms: impl IntoIterator<Item = MacAlgorithm>,
+    ) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        A: IntoIterator<Item = T>,
+        S: Into<String>,
+        T: Into<String>,
+    {
         let issuers = non_empty_strings(issuers, OptionsProblem::NoIssuer)?;
         let audiences = non_empty_strings(audiences, OptionsProblem::NoAudience)?;
-        let mut algs: Vec<Algorithm> = Vec::new();
-        for alg in algorithms {
-            if !algs.contains(&alg) {
-                algs.push(alg);
-            }
-        }
-        if algs.is_empty() {
+        let algs = dedup(algorithms);
+        let macs = dedup(mac_algorithms);
+        if algs.is_empty() && macs.is_empty() {
             return Err(Error::InvalidOptions {
                 reason: OptionsProblem::NoAlgorithm,
             });
@@ -57,6 +74,7 @@ impl VerificationOptions {
             issuers,
             audiences,
             algorithms: algs,
+            mac_algorithms: macs,
             required_typ: None,
             clock_skew: 0,
             max_age: None,
@@ -110,9 +128,14 @@ impl VerificationOptions {
         &self.audiences
     }
 
-    /// The allowed algorithms.
+    /// The allowed signature algorithms.
     pub fn algorithms(&self) -> &[Algorithm] {
         &self.algorithms
+    }
+
+    /// The allowed shared-secret (MAC) algorithms.
+    pub fn mac_algorithms(&self) -> &[MacAlgorithm] {
+        &self.mac_algorithms
     }
 
     /// The required `typ`, normalized (lowercase, no `application/`).
@@ -139,6 +162,16 @@ impl VerificationOptions {
     pub fn max_token_size(&self) -> usize {
         self.max_token_size
     }
+}
+
+fn dedup<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 fn non_empty_strings<I, S>(items: I, reason: OptionsProblem) -> Result<Vec<String>, Error>
@@ -185,6 +218,12 @@ mod tests {
             VerificationOptions::new(["i"], ["a"], []),
             refused(NoAlgorithm)
         );
+        assert_eq!(
+            VerificationOptions::with_mac(["i"], ["a"], [], []),
+            refused(NoAlgorithm)
+        );
+        let mac_only = VerificationOptions::with_mac(["i"], ["a"], [], [MacAlgorithm::Hs256]);
+        assert_eq!(mac_only.map(|o| o.algorithms().len()), Ok(0));
         assert_eq!(
             VerificationOptions::new([""], ["a"], algs),
             refused(NoIssuer)

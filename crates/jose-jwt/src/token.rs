@@ -5,34 +5,39 @@
 use crate::b64;
 use crate::claims::Claims;
 use crate::error::{Error, JwsProblem};
-use crate::header::Header;
+use crate::header::{Header, HeaderAlgorithm};
 use crate::jwk::Jwk;
 use crate::jwk_set::JwkSet;
 use crate::options::VerificationOptions;
-use crate::verifier::{check_signature_shape, precheck, AsyncSignatureVerifier, SignatureVerifier};
+use crate::verifier::{precheck, AsyncSignatureVerifier, SignatureVerifier};
 
 /// A compact JWS whose structure, header and signature shape are valid, but
 /// whose signature is not yet checked.
+///
+/// `A` is the kind of its `alg`: a signature [`Algorithm`](crate::Algorithm)
+/// (the default; only this kind can [`select_key`](Self::select_key) from a
+/// [`JwkSet`]) or a [`MacAlgorithm`](crate::MacAlgorithm) (only that kind can
+/// be checked against a [`SharedSecret`](crate::SharedSecret)).
 #[derive(Debug, Clone)]
-pub struct UnverifiedToken<'t> {
+pub struct UnverifiedToken<'t, A = crate::Algorithm> {
     signing_input: &'t str,
-    header: Header,
+    header: Header<A>,
     payload: Vec<u8>,
     signature: Vec<u8>,
 }
 
-/// A token whose signature verified; its claims are not yet checked.
+/// A token whose signature (or MAC) verified; its claims are not yet checked.
 #[derive(Debug)]
-pub struct SignatureChecked<'t> {
-    header: Header,
+pub struct SignatureChecked<'t, A = crate::Algorithm> {
+    header: Header<A>,
     payload: Vec<u8>,
     _token: std::marker::PhantomData<&'t str>,
 }
 
 /// A token that passed every check.
 #[derive(Debug, Clone)]
-pub struct VerifiedToken {
-    header: Header,
+pub struct VerifiedToken<A = crate::Algorithm> {
+    header: Header<A>,
     claims: Claims,
 }
 
@@ -40,7 +45,17 @@ impl<'t> UnverifiedToken<'t> {
     /// Checks, failing fast in this order: size (before any decoding); exactly
     /// three strict base64url parts; header (see [`Header`]: object, `alg`,
     /// `crit`, `b64`, allow-list); signature shape for the algorithm.
+    ///
+    /// Only signature algorithms parse here: an `HS*` token is
+    /// [`Error::AlgNotAllowed`] whatever the options allow (see
+    /// [`UnverifiedToken::parse_mac`] and [`UnverifiedToken::parse_any`]).
     pub fn parse(token: &'t str, opts: &VerificationOptions) -> Result<Self, Error> {
+        Self::parse_as(token, opts)
+    }
+}
+
+impl<'t, A: HeaderAlgorithm> UnverifiedToken<'t, A> {
+    pub(crate) fn parse_as(token: &'t str, opts: &VerificationOptions) -> Result<Self, Error> {
         if token.len() > opts.max_token_size() {
             return Err(Error::TokenTooLarge);
         }
@@ -54,8 +69,8 @@ impl<'t> UnverifiedToken<'t> {
         let header_bytes = b64::decode(h).ok_or_else(not_b64)?;
         let payload = b64::decode(p).ok_or_else(not_b64)?;
         let signature = b64::decode(s).ok_or_else(not_b64)?;
-        let header = Header::parse(&header_bytes, opts.algorithms())?;
-        check_signature_shape(header.alg(), &signature)?;
+        let header = Header::<A>::parse(&header_bytes, opts)?;
+        header.alg().check_shape(&signature)?;
         let signing_input = token
             .get(..h.len() + 1 + p.len())
             .ok_or_else(|| Error::jws(JwsProblem::PartCount))?;
@@ -67,8 +82,18 @@ impl<'t> UnverifiedToken<'t> {
         })
     }
 
+    /// The same token seen with another kind of algorithm.
+    pub(crate) fn with_alg<B>(self, alg: B) -> UnverifiedToken<'t, B> {
+        UnverifiedToken {
+            signing_input: self.signing_input,
+            header: self.header.with_alg(alg),
+            payload: self.payload,
+            signature: self.signature,
+        }
+    }
+
     /// The checked header.
-    pub fn header(&self) -> &Header {
+    pub fn header(&self) -> &Header<A> {
         &self.header
     }
 
@@ -81,6 +106,17 @@ impl<'t> UnverifiedToken<'t> {
     pub fn signature(&self) -> &[u8] {
         &self.signature
     }
+
+    pub(crate) fn into_checked(self) -> SignatureChecked<'t, A> {
+        SignatureChecked {
+            header: self.header,
+            payload: self.payload,
+            _token: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<'t> UnverifiedToken<'t> {
 
     /// Picks the one key that may verify this token, like `jose`'s local JWKS:
     /// kty (and crv) from `alg`; then `kid` when the token has one (exact,
@@ -128,19 +164,11 @@ impl<'t> UnverifiedToken<'t> {
             .await?;
         Ok(self.into_checked())
     }
-
-    fn into_checked(self) -> SignatureChecked<'t> {
-        SignatureChecked {
-            header: self.header,
-            payload: self.payload,
-            _token: std::marker::PhantomData,
-        }
-    }
 }
 
-impl SignatureChecked<'_> {
+impl<A: HeaderAlgorithm> SignatureChecked<'_, A> {
     /// The checked header.
-    pub fn header(&self) -> &Header {
+    pub fn header(&self) -> &Header<A> {
         &self.header
     }
 
@@ -149,9 +177,9 @@ impl SignatureChecked<'_> {
         self,
         opts: &VerificationOptions,
         now_unix_seconds: i64,
-    ) -> Result<VerifiedToken, Error> {
+    ) -> Result<VerifiedToken<A>, Error> {
         let claims = Claims::from_payload(&self.payload)?;
-        crate::validate::validate(&self.header, &claims, opts, now_unix_seconds)?;
+        crate::validate::validate(self.header.typ(), &claims, opts, now_unix_seconds)?;
         Ok(VerifiedToken {
             header: self.header,
             claims,
@@ -159,9 +187,9 @@ impl SignatureChecked<'_> {
     }
 }
 
-impl VerifiedToken {
+impl<A: HeaderAlgorithm> VerifiedToken<A> {
     /// The header.
-    pub fn header(&self) -> &Header {
+    pub fn header(&self) -> &Header<A> {
         &self.header
     }
 

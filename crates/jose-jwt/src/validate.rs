@@ -6,12 +6,12 @@
 
 use crate::claims::Claims;
 use crate::error::{ClaimName, ClaimProblem, Error};
-use crate::header::Header;
 use crate::options::{normalize_typ, VerificationOptions};
 
-/// Checks `claims` (and the header's `typ`) against `opts` at `now`.
+/// Checks `claims` (and the header's `typ`) against `opts` at `now`, for
+/// signed and MAC'd tokens alike.
 pub(crate) fn validate(
-    header: &Header,
+    typ: Option<&str>,
     claims: &Claims,
     opts: &VerificationOptions,
     now: i64,
@@ -35,7 +35,7 @@ pub(crate) fn validate(
         ));
     }
     if let Some(required) = opts.required_typ() {
-        match header.typ() {
+        match typ {
             Some(typ) if normalize_typ(typ) == required => {}
             Some(_) => return Err(Error::claim(ClaimName::Typ, ClaimProblem::UnexpectedType)),
             None => return Err(Error::claim(ClaimName::Typ, ClaimProblem::Missing)),

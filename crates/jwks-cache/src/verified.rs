@@ -9,6 +9,10 @@
 //! removed stops vouching for its tokens at the next refetch. An entry never outlives the
 //! token's `exp`, and the cache is bounded: when full, the oldest entry goes (first in, first
 //! out), so a flood of distinct tokens costs a fixed amount of memory.
+//!
+//! A token checked with a key that cannot change while the isolate lives (a configured shared
+//! secret: a new secret is a new deployment, so a new isolate) is held without a key set
+//! ([`VerifiedTokens::insert_fixed_key`]); [`Cached::verified_with_fixed_key`] tells it apart.
 
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
@@ -38,23 +42,51 @@ impl TokenDigest {
 pub struct Cached<K, V> {
     /// What the Worker stored when it verified the token.
     pub value: V,
-    verified_with: Weak<K>,
+    verified_with: VerifiedWith<K>,
+}
+
+/// What an entry was verified with.
+#[derive(Debug)]
+enum VerifiedWith<K> {
+    /// A key set from the JWKS cache (`Weak` keeps its allocation, so its address cannot be
+    /// reused by a new set).
+    KeySet(Weak<K>),
+    /// A key fixed for the isolate's lifetime.
+    FixedKey,
+}
+
+impl<K> Clone for VerifiedWith<K> {
+    fn clone(&self) -> Self {
+        match self {
+            VerifiedWith::KeySet(weak) => VerifiedWith::KeySet(weak.clone()),
+            VerifiedWith::FixedKey => VerifiedWith::FixedKey,
+        }
+    }
 }
 
 impl<K, V> Cached<K, V> {
     /// True when `keys` is the very key set the token was verified with. When it is not (the
-    /// set was refetched since), the token must be verified again.
+    /// set was refetched since), the token must be verified again. Always false for a token
+    /// verified with a fixed key.
     #[must_use]
     pub fn verified_with(&self, keys: &Rc<K>) -> bool {
-        // `Weak` keeps the old set's allocation, so its address cannot be reused by a new set.
-        std::ptr::eq(self.verified_with.as_ptr(), Rc::as_ptr(keys))
+        match &self.verified_with {
+            VerifiedWith::KeySet(weak) => std::ptr::eq(weak.as_ptr(), Rc::as_ptr(keys)),
+            VerifiedWith::FixedKey => false,
+        }
+    }
+
+    /// True when the token was stored by [`VerifiedTokens::insert_fixed_key`].
+    #[must_use]
+    pub fn verified_with_fixed_key(&self) -> bool {
+        matches!(self.verified_with, VerifiedWith::FixedKey)
     }
 }
 
 struct Entry<K, V> {
     value: V,
     expires_at: i64,
-    verified_with: Weak<K>,
+    verified_with: VerifiedWith<K>,
 }
 
 struct Entries<K, V> {
@@ -117,13 +149,30 @@ impl<K, V: Clone> VerifiedTokens<K, V> {
     /// `exp` (accepted within the clock skew) or when the cache is off. A token already held
     /// is updated in place and keeps its place in the eviction order.
     pub fn insert(&self, digest: TokenDigest, keys: &Rc<K>, value: V, exp: i64, now_s: i64) {
+        self.insert_entry(digest, VerifiedWith::KeySet(Rc::downgrade(keys)), value, exp, now_s);
+    }
+
+    /// Like [`insert`](Self::insert), for a token verified with a key that is fixed for the
+    /// isolate's lifetime (a configured shared secret) rather than a fetched key set.
+    pub fn insert_fixed_key(&self, digest: TokenDigest, value: V, exp: i64, now_s: i64) {
+        self.insert_entry(digest, VerifiedWith::FixedKey, value, exp, now_s);
+    }
+
+    fn insert_entry(
+        &self,
+        digest: TokenDigest,
+        verified_with: VerifiedWith<K>,
+        value: V,
+        exp: i64,
+        now_s: i64,
+    ) {
         if !self.is_enabled() || now_s >= exp {
             return;
         }
         let entry = Entry {
             value,
             expires_at: exp,
-            verified_with: Rc::downgrade(keys),
+            verified_with,
         };
         let mut entries = self.entries.borrow_mut();
         if let Some(held) = entries.by_digest.get_mut(&digest) {

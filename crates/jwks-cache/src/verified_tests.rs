@@ -37,6 +37,31 @@ fn a_verified_token_is_found_with_the_same_key_set() {
 }
 
 #[test]
+fn a_fixed_key_entry_is_never_vouched_for_by_a_key_set() {
+    let cache = Cache::new(4);
+    let keys = Rc::new("set-1");
+    let mac = TokenDigest::of("hs-token");
+    let signed = TokenDigest::of("es-token");
+    cache.insert_fixed_key(mac, "alice".to_owned(), NOW + 60, NOW);
+    cache.insert(signed, &keys, "bob".to_owned(), NOW + 60, NOW);
+    let hit = cache.get(&mac, NOW + 1).expect("held");
+    assert!(hit.verified_with_fixed_key());
+    assert!(!hit.verified_with(&keys));
+    let other = cache.get(&signed, NOW + 1).expect("held");
+    assert!(!other.verified_with_fixed_key());
+    assert!(other.verified_with(&keys));
+    // Same expiry and capacity rules as any entry.
+    assert!(cache.get(&mac, NOW + 60).is_none());
+    cache.insert_fixed_key(TokenDigest::of("expired"), "x".to_owned(), NOW, NOW);
+    assert!(cache.get(&TokenDigest::of("expired"), NOW - 1).is_none());
+    assert_eq!(cache.len(), 2);
+    assert!(!Cache::new(0).is_enabled());
+    let off = Cache::new(0);
+    off.insert_fixed_key(mac, "alice".to_owned(), NOW + 60, NOW);
+    assert!(off.is_empty());
+}
+
+#[test]
 fn an_entry_does_not_count_with_another_key_set_even_with_equal_contents() {
     let cache = Cache::new(4);
     let old = Rc::new("same keys");

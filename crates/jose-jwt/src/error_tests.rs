@@ -177,7 +177,10 @@ fn pinned_messages() -> Vec<(Error, &'static str)> {
             SecretProblem::NotBase64url,
             "the secret is not canonical base64url (URL-safe alphabet, no padding)",
         ),
-        (SecretProblem::TooShort, "the secret is shorter than 32 bytes"),
+        (
+            SecretProblem::TooShort,
+            "the secret is shorter than 32 bytes",
+        ),
         (
             SecretProblem::ShorterThanHash,
             "the secret is shorter than the algorithm's hash output",

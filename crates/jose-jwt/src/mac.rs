@@ -42,7 +42,11 @@ pub enum MacAlgorithm {
 
 impl MacAlgorithm {
     /// Every MAC algorithm, in a fixed order.
-    pub const ALL: [MacAlgorithm; 3] = [MacAlgorithm::Hs256, MacAlgorithm::Hs384, MacAlgorithm::Hs512];
+    pub const ALL: [MacAlgorithm; 3] = [
+        MacAlgorithm::Hs256,
+        MacAlgorithm::Hs384,
+        MacAlgorithm::Hs512,
+    ];
 
     /// The JOSE name, e.g. `"HS256"`.
     pub fn as_str(&self) -> &'static str {
@@ -285,6 +289,18 @@ impl MacVerifier for RustCryptoMac {
             MacAlgorithm::Hs384 => check::<Hmac<Sha384>>(key, signing_input, mac),
             MacAlgorithm::Hs512 => check::<Hmac<Sha512>>(key, signing_input, mac),
         }
+    }
+}
+
+impl AsyncMacVerifier for RustCryptoMac {
+    async fn verify(
+        &self,
+        alg: MacAlgorithm,
+        secret: &SharedSecret,
+        signing_input: &[u8],
+        mac: &[u8],
+    ) -> Result<(), Error> {
+        MacVerifier::verify(self, alg, secret, signing_input, mac)
     }
 }
 

@@ -61,7 +61,11 @@ fn base64url_secrets_are_strict() {
         " AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
         "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9",
     ] {
-        assert_eq!(SharedSecret::from_base64url(bad).map(|_| ()), not_b64, "{bad}");
+        assert_eq!(
+            SharedSecret::from_base64url(bad).map(|_| ()),
+            not_b64,
+            "{bad}"
+        );
     }
 }
 

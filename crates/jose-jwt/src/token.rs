@@ -117,7 +117,6 @@ impl<'t, A: HeaderAlgorithm> UnverifiedToken<'t, A> {
 }
 
 impl<'t> UnverifiedToken<'t> {
-
     /// Picks the one key that may verify this token, like `jose`'s local JWKS:
     /// kty (and crv) from `alg`; then `kid` when the token has one (exact,
     /// opaque comparison); the key's `alg` must equal the token's when present
@@ -196,6 +195,11 @@ impl<A: HeaderAlgorithm> VerifiedToken<A> {
     /// The validated claims.
     pub fn claims(&self) -> &Claims {
         &self.claims
+    }
+
+    /// The validated claims, by value.
+    pub fn into_claims(self) -> Claims {
+        self.claims
     }
 }
 

@@ -259,7 +259,10 @@ fn a_mac_keyed_with_the_public_key_never_verifies() {
     .unwrap();
     let secret = SharedSecret::from_bytes(&[0x77; 32]).unwrap();
     for key in [public_pem.as_bytes(), public_jwk.as_bytes()] {
-        for header in [json!({"alg": "HS256"}), json!({"alg": "HS256", "kid": "rsa"})] {
+        for header in [
+            json!({"alg": "HS256"}),
+            json!({"alg": "HS256", "kid": "rsa"}),
+        ] {
             let token = hs256_token(key, &header, &good_claims());
             // The header's alg picks the MAC branch: the public key never takes part.
             let AnyToken::Mac(mac) = AnyToken::parse(&token, &both).unwrap() else {
@@ -317,7 +320,11 @@ fn kid_is_optional_and_kept_for_mac_tokens() {
     let secret = [0x5a; 48];
     let s = SharedSecret::from_bytes(&secret).unwrap();
     let opts = mac_options(&[MacAlgorithm::Hs256]);
-    let with = hs256_token(&secret, &json!({"alg": "HS256", "kid": "k1"}), &good_claims());
+    let with = hs256_token(
+        &secret,
+        &json!({"alg": "HS256", "kid": "k1"}),
+        &good_claims(),
+    );
     let without = hs256_token(&secret, &json!({"alg": "HS256"}), &good_claims());
     let parsed = AnyToken::parse(&with, &opts).unwrap();
     assert_eq!(parsed.kid(), Some("k1"));

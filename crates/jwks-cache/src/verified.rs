@@ -149,7 +149,13 @@ impl<K, V: Clone> VerifiedTokens<K, V> {
     /// `exp` (accepted within the clock skew) or when the cache is off. A token already held
     /// is updated in place and keeps its place in the eviction order.
     pub fn insert(&self, digest: TokenDigest, keys: &Rc<K>, value: V, exp: i64, now_s: i64) {
-        self.insert_entry(digest, VerifiedWith::KeySet(Rc::downgrade(keys)), value, exp, now_s);
+        self.insert_entry(
+            digest,
+            VerifiedWith::KeySet(Rc::downgrade(keys)),
+            value,
+            exp,
+            now_s,
+        );
     }
 
     /// Like [`insert`](Self::insert), for a token verified with a key that is fixed for the

@@ -510,7 +510,7 @@ fn first_hop_notes_reach_the_authz_line_and_a_foreign_table_is_noted() {
     assert_eq!(same.facts.first_hop_rule, Some(2));
     assert_eq!(
         (same.facts.kid.as_deref(), same.facts.alg),
-        (Some("k1"), Some(jose_jwt::Algorithm::EdDsa))
+        (Some("k1"), Some(jose_jwt::Algorithm::EdDsa.into()))
     );
     assert!(same.facts.cached);
     assert_eq!(

@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use jose_jwt::{Algorithm, VerificationOptions};
+use jose_jwt::{Algorithm, MacAlgorithm, SharedSecret, VerificationOptions};
 
 use crate::config::parse::{check_word, jwks_url, show, split_list, Env};
 use crate::config::{
@@ -34,10 +34,12 @@ pub enum JwksSource {
 /// Validated configuration of the auth Worker.
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
-    jwks: JwksSource,
+    jwks: Option<JwksSource>,
     issuers: Vec<String>,
     audiences: Vec<String>,
     allowed_algs: Vec<Algorithm>,
+    mac_algs: Vec<MacAlgorithm>,
+    jwt_secret: Option<SharedSecret>,
     required_typ: Option<String>,
     clock_skew_seconds: u64,
     roles_claim: String,
@@ -67,25 +69,53 @@ impl AuthConfig {
             .map(|raw| team_domain(&raw))
             .transpose()?;
 
+        let (mut allowed_algs, mac_algs) = match env.optional("ALLOWED_ALGS") {
+            Some(raw) => algs(&raw)?,
+            None => (DEFAULT_ALLOWED_ALGS.to_vec(), Vec::new()),
+        };
+        // Access signs its tokens with RS256; without it nothing would verify.
+        if team.is_some() && !allowed_algs.contains(&Algorithm::Rs256) {
+            allowed_algs.push(Algorithm::Rs256);
+        }
+        let jwt_secret = jwt_secret(env.optional("JWT_SECRET").as_deref(), &mac_algs)?;
+
         let jwks = match (
             env.optional("JWKS_URL"),
             env.optional("JWKS_SERVICE"),
             &team,
         ) {
+            // Only shared-secret algorithms listed: no key set to fetch, and one configured
+            // anyway says the configuration is not what its author thinks.
+            (url, service, None) if allowed_algs.is_empty() => {
+                if url.is_some() || service.is_some() {
+                    let var = if url.is_some() {
+                        "JWKS_URL"
+                    } else {
+                        "JWKS_SERVICE"
+                    };
+                    return Err(ConfigError::new(
+                        var,
+                        "is set, but ALLOWED_ALGS lists only shared-secret algorithms (HS*), \
+                         which never use a key set; add the public-key algorithms your issuer \
+                         signs with to ALLOWED_ALGS, or remove this variable",
+                    ));
+                }
+                None
+            }
             (Some(_), Some(_), _) => {
                 return Err(ConfigError::new(
                     "JWKS_SERVICE",
                     "is set together with JWKS_URL; set only one of them",
                 ))
             }
-            (Some(raw), None, _) => JwksSource::Url(jwks_url("JWKS_URL", &raw)?),
-            (None, Some(binding), _) => JwksSource::Service {
+            (Some(raw), None, _) => Some(JwksSource::Url(jwks_url("JWKS_URL", &raw)?)),
+            (None, Some(binding), _) => Some(JwksSource::Service {
                 binding: binding_name(&binding)?,
-            },
-            (None, None, Some(team)) => JwksSource::Url(jwks_url(
+            }),
+            (None, None, Some(team)) => Some(JwksSource::Url(jwks_url(
                 "JWKS_URL",
                 &format!("https://{team}/cdn-cgi/access/certs"),
-            )?),
+            )?)),
             (None, None, None) => {
                 return Err(ConfigError::new(
                     "JWKS_URL",
@@ -114,15 +144,6 @@ impl AuthConfig {
                 ))
             }
         };
-
-        let mut allowed_algs = match env.optional("ALLOWED_ALGS") {
-            Some(raw) => algs(&raw)?,
-            None => DEFAULT_ALLOWED_ALGS.to_vec(),
-        };
-        // Access signs its tokens with RS256; without it nothing would verify.
-        if team.is_some() && !allowed_algs.contains(&Algorithm::Rs256) {
-            allowed_algs.push(Algorithm::Rs256);
-        }
 
         let required_typ = env.optional("REQUIRED_TYP");
         if let Some(typ) = &required_typ {
@@ -159,7 +180,7 @@ impl AuthConfig {
         let verification = verification_options(
             &issuers,
             &audiences,
-            &allowed_algs,
+            (&allowed_algs, &mac_algs),
             required_typ.as_deref(),
             clock_skew_seconds,
         )?;
@@ -170,6 +191,8 @@ impl AuthConfig {
             issuers,
             audiences,
             allowed_algs,
+            mac_algs,
+            jwt_secret,
             required_typ,
             clock_skew_seconds,
             roles_claim,
@@ -201,9 +224,9 @@ impl AuthConfig {
     pub fn verification_options(&self) -> &VerificationOptions {
         &self.verification
     }
-    /// Where to get the keys.
-    pub fn jwks(&self) -> &JwksSource {
-        &self.jwks
+    /// Where to get the keys; `None` when only shared-secret algorithms are allowed.
+    pub fn jwks(&self) -> Option<&JwksSource> {
+        self.jwks.as_ref()
     }
     /// Accepted `iss` values (at least one).
     pub fn issuers(&self) -> &[String] {
@@ -213,9 +236,19 @@ impl AuthConfig {
     pub fn audiences(&self) -> &[String] {
         &self.audiences
     }
-    /// Allowed algorithms (at least one, no duplicates).
+    /// Allowed public-key algorithms (no duplicates; empty only when `HS*` ones are listed).
     pub fn allowed_algs(&self) -> &[Algorithm] {
         &self.allowed_algs
+    }
+    /// Allowed shared-secret algorithms (no duplicates; non-empty exactly when
+    /// [`jwt_secret`](Self::jwt_secret) is set).
+    pub fn mac_algs(&self) -> &[MacAlgorithm] {
+        &self.mac_algs
+    }
+    /// The `JWT_SECRET` for `HS*` tokens, at least as long as the longest hash of
+    /// [`mac_algs`](Self::mac_algs).
+    pub fn jwt_secret(&self) -> Option<&SharedSecret> {
+        self.jwt_secret.as_ref()
     }
     /// Required `typ` header, if checked.
     pub fn required_typ(&self) -> Option<&str> {
@@ -292,34 +325,102 @@ impl AuthConfig {
     }
 }
 
-fn algs(raw: &str) -> Result<Vec<Algorithm>, ConfigError> {
+/// `ALLOWED_ALGS`: the public-key algorithms and the shared-secret ones, each list without
+/// duplicates; names are exact (case-sensitive, as RFC 7515 requires).
+fn algs(raw: &str) -> Result<(Vec<Algorithm>, Vec<MacAlgorithm>), ConfigError> {
     const VAR: &str = "ALLOWED_ALGS";
-    let mut out = Vec::new();
+    let mut signature = Vec::new();
+    let mut mac = Vec::new();
     for name in split_list(raw) {
+        if let Ok(alg) = name.parse::<MacAlgorithm>() {
+            if !mac.contains(&alg) {
+                mac.push(alg);
+            }
+            continue;
+        }
         let alg = name.parse::<Algorithm>().ok().ok_or_else(|| {
             let why = if name.eq_ignore_ascii_case("none") {
                 "`none` (unsigned tokens) can never be allowed".to_owned()
-            } else if name.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("HS")) {
-                format!("{} is a shared-secret algorithm and is not supported by a public-key verifier", show(&name))
             } else {
                 format!("{} is not a known algorithm", show(&name))
             };
             ConfigError::new(
                 VAR,
-                format!("{why}; use a comma-separated subset of ES256, ES384, EdDSA, RS256, RS384, RS512, PS256, PS384, PS512"),
+                format!("{why}; use a comma-separated subset of ES256, ES384, EdDSA, RS256, RS384, RS512, PS256, PS384, PS512, HS256, HS384, HS512"),
             )
         })?;
-        if !out.contains(&alg) {
-            out.push(alg);
+        if !signature.contains(&alg) {
+            signature.push(alg);
         }
     }
-    if out.is_empty() {
+    if signature.is_empty() && mac.is_empty() {
         return Err(ConfigError::new(
             VAR,
             "lists no algorithm; remove it to use the default ES256,EdDSA,RS256",
         ));
     }
-    Ok(out)
+    Ok((signature, mac))
+}
+
+/// `JWT_SECRET`: set exactly when `ALLOWED_ALGS` lists an `HS*` algorithm; strict base64url
+/// (no padding, URL-safe alphabet: one text per key, so a secret is never decoded into other
+/// bytes than the issuer's), at least as long as the longest hash listed (RFC 7518 §3.2).
+fn jwt_secret(
+    raw: Option<&str>,
+    macs: &[MacAlgorithm],
+) -> Result<Option<SharedSecret>, ConfigError> {
+    const VAR: &str = "JWT_SECRET";
+    let longest = macs.iter().max_by_key(|alg| alg.output_len());
+    let (raw, longest) = match (raw, longest) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => {
+            return Err(ConfigError::new(
+                VAR,
+                "is set, but ALLOWED_ALGS lists no HS256, HS384 or HS512; add the one your \
+                 issuer signs with to ALLOWED_ALGS, or delete the secret \
+                 (`wrangler secret delete JWT_SECRET`)",
+            ))
+        }
+        (None, Some(alg)) => {
+            return Err(ConfigError::new(
+                VAR,
+                format!(
+                    "is not set, but ALLOWED_ALGS lists {alg}; set the issuer's shared secret as \
+                     base64url of at least {} bytes with `wrangler secret put JWT_SECRET` \
+                     (`cargo xtask keygen --alg {alg}` makes one), or remove HS* from ALLOWED_ALGS",
+                    alg.output_len()
+                ),
+            ))
+        }
+        (Some(raw), Some(alg)) => (raw, alg),
+    };
+    // The value itself never appears in an error: only what is wrong with its form.
+    let form = if raw.ends_with('=') {
+        Some("has base64 padding; remove the trailing `=`")
+    } else if raw.contains(['+', '/']) {
+        Some("uses the standard base64 alphabet; write it as base64url (`-` for `+`, `_` for `/`)")
+    } else if raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Some("looks like hex; write the key bytes as base64url instead (hex would be read as other bytes)")
+    } else {
+        None
+    };
+    if let Some(form) = form {
+        return Err(ConfigError::new(VAR, form));
+    }
+    let secret = SharedSecret::from_base64url(raw)
+        .ok()
+        .filter(|secret| secret.supports(*longest))
+        .ok_or_else(|| {
+            ConfigError::new(
+                VAR,
+                format!(
+                    "is not base64url of at least {} bytes, which {longest} in ALLOWED_ALGS needs \
+                     (RFC 7518 §3.2); make one with `cargo xtask keygen --alg {longest}`",
+                    longest.output_len()
+                ),
+            )
+        })?;
+    Ok(Some(secret))
 }
 
 /// `myteam.cloudflareaccess.com`, also accepted as `https://myteam.cloudflareaccess.com/`.
@@ -364,14 +465,15 @@ fn binding_name(raw: &str) -> Result<String, ConfigError> {
 fn verification_options(
     issuers: &[String],
     audiences: &[String],
-    algs: &[Algorithm],
+    (algs, macs): (&[Algorithm], &[MacAlgorithm]),
     required_typ: Option<&str>,
     clock_skew_seconds: u64,
 ) -> Result<VerificationOptions, ConfigError> {
-    let options = VerificationOptions::new(
+    let options = VerificationOptions::with_mac(
         issuers.iter().cloned(),
         audiences.iter().cloned(),
         algs.iter().copied(),
+        macs.iter().copied(),
     )
     // The lists were checked non-empty above, so this only fails on a bug: still fail closed.
     .map_err(|e| ConfigError::new("ISSUER", format!("cannot build verification options: {e}")))?

@@ -1,11 +1,18 @@
 //! [`authenticate`]: credential → verified-token cache → key set → signature → claims →
 //! identity, as one function over two seams the caller supplies: where keys come from
-//! ([`KeySource`]) and who checks signatures ([`SignatureProvider`]). The auth Worker supplies
-//! the per-isolate JWKS cache and WebCrypto; the tests a fixed key set and RustCrypto.
+//! ([`KeySource`]) and who checks signatures and MACs ([`SignatureProvider`]). The auth Worker
+//! supplies the per-isolate JWKS cache and WebCrypto; the tests a fixed key set and RustCrypto.
+//!
+//! The token's `alg` chooses the branch ([`AnyToken::parse`]): a listed public-key algorithm
+//! goes to the key set, a listed `HS*` one to the configured `JWT_SECRET`, anything else is
+//! refused before any crypto. Both branches end in the same claim checks.
 
 use std::rc::Rc;
 
-use jose_jwt::{Algorithm, AsyncSignatureVerifier, JwkSet, RustCryptoVerifier, UnverifiedToken};
+use jose_jwt::{
+    AnyToken, AsyncMacVerifier, AsyncSignatureVerifier, JwkSet, RustCryptoMac, RustCryptoVerifier,
+    TokenAlgorithm,
+};
 use jwks_cache::{TokenDigest, VerifiedTokens};
 
 use crate::{
@@ -49,15 +56,22 @@ pub trait KeySource {
 }
 
 /// A jose-jwt signature provider: the verifier for key number `index` of a key set (a provider
-/// may keep per-key state with the set, as WebCrypto keeps imported keys).
+/// may keep per-key state with the set, as WebCrypto keeps imported keys), and the MAC
+/// verifier for `HS*` tokens with the configured shared secret.
 pub trait SignatureProvider<K> {
     /// The verifier for one key.
     type Verifier<'a>: AsyncSignatureVerifier
     where
         Self: 'a,
         K: 'a;
+    /// The MAC verifier.
+    type MacVerifier<'a>: AsyncMacVerifier
+    where
+        Self: 'a;
     /// The verifier for key `index` of `keys`.
     fn verifier<'a>(&'a self, keys: &'a K, index: usize) -> Self::Verifier<'a>;
+    /// The verifier for `HS*` tokens.
+    fn mac_verifier(&self) -> Self::MacVerifier<'_>;
 }
 
 /// RustCrypto needs no per-key state.
@@ -66,8 +80,12 @@ impl<K> SignatureProvider<K> for RustCryptoVerifier {
         = RustCryptoVerifier
     where
         K: 'a;
+    type MacVerifier<'a> = RustCryptoMac;
     fn verifier<'a>(&'a self, _keys: &'a K, _index: usize) -> RustCryptoVerifier {
         *self
+    }
+    fn mac_verifier(&self) -> RustCryptoMac {
+        RustCryptoMac
     }
 }
 
@@ -78,7 +96,7 @@ pub struct CachedToken {
     identity: Identity,
     email_withheld: Option<EmailWithheld>,
     kid: Option<String>,
-    alg: Algorithm,
+    alg: TokenAlgorithm,
 }
 
 /// A request that may go on: with a verified identity, or anonymous (no credential at all).
@@ -136,9 +154,12 @@ where
     if let Some(hit) = digest.as_ref().and_then(|d| tokens.get(d, now_s)) {
         facts.alg = Some(hit.value.alg);
         facts.kid.clone_from(&hit.value.kid);
-        let set = key_set(keys, hit.value.kid.as_deref(), &facts).await?;
-        // Only while the set it was verified with is still the one in use; else verify again.
-        if hit.verified_with(&set) {
+        // An `HS*` token was checked with the isolate's one secret, which cannot change while
+        // the isolate lives: no key set to consult. A signed token counts only while the set
+        // it was verified with is still the one in use; else it is verified again.
+        let still_vouched = hit.verified_with_fixed_key()
+            || hit.verified_with(&key_set(keys, hit.value.kid.as_deref(), &facts).await?);
+        if still_vouched {
             facts.sub = Some(hit.value.identity.sub.clone());
             facts.email_withheld = hit.value.email_withheld;
             facts.cached = true;
@@ -153,28 +174,43 @@ where
     let refuse = |facts: &RequestFacts, e: &jose_jwt::Error| {
         Refusal::new(Rejection::from(e), e.code(), facts)
     };
-    let token =
-        UnverifiedToken::parse(credential.token(), options).map_err(|e| refuse(&facts, &e))?;
-    let alg = token.header().alg();
+    let token = AnyToken::parse(credential.token(), options).map_err(|e| refuse(&facts, &e))?;
+    let alg = token.alg();
     facts.alg = Some(alg);
-    facts.kid = token.header().kid().map(str::to_owned);
-    let set = key_set(keys, token.header().kid(), &facts).await?;
-    let (index, key) = token
-        .select_key(set.jwks())
-        .map_err(|e| refuse(&facts, &e))?;
-    let checked = token
-        .check_signature_async(key, &signatures.verifier(&set, index))
-        .await
-        .map_err(|e| refuse(&facts, &e))?;
-    let verified = checked
-        .validate_claims(options, now_s)
-        .map_err(|e| refuse(&facts, &e))?;
-    let claimed = Identity::from_claims(
-        verified.claims(),
-        config.roles_claim(),
-        config.email_policy(),
-    )
-    .map_err(|e| Refusal::new(Rejection::from(&e), e.code(), &facts))?;
+    facts.kid = token.kid().map(str::to_owned);
+    let (claims, verified_with) = match token {
+        AnyToken::Signature(token) => {
+            let set = key_set(keys, token.header().kid(), &facts).await?;
+            let (index, key) = token
+                .select_key(set.jwks())
+                .map_err(|e| refuse(&facts, &e))?;
+            let checked = token
+                .check_signature_async(key, &signatures.verifier(&set, index))
+                .await
+                .map_err(|e| refuse(&facts, &e))?;
+            let verified = checked
+                .validate_claims(options, now_s)
+                .map_err(|e| refuse(&facts, &e))?;
+            (verified.into_claims(), Some(set))
+        }
+        AnyToken::Mac(token) => {
+            // The options allow `HS*` only with a secret (see AuthConfig); without one, fail
+            // closed as a misconfiguration.
+            let secret = config.jwt_secret().ok_or_else(|| {
+                Refusal::new(Rejection::Misconfigured, "server_misconfigured", &facts)
+            })?;
+            let checked = token
+                .check_mac_async(secret, &signatures.mac_verifier())
+                .await
+                .map_err(|e| refuse(&facts, &e))?;
+            let verified = checked
+                .validate_claims(options, now_s)
+                .map_err(|e| refuse(&facts, &e))?;
+            (verified.into_claims(), None)
+        }
+    };
+    let claimed = Identity::from_claims(&claims, config.roles_claim(), config.email_policy())
+        .map_err(|e| Refusal::new(Rejection::from(&e), e.code(), &facts))?;
     let identity = claimed.identity;
     facts.email_withheld = claimed.email_withheld;
     facts.sub = Some(identity.sub.clone());
@@ -185,7 +221,10 @@ where
             kid: facts.kid.clone(),
             alg,
         };
-        tokens.insert(digest, &set, remembered, verified.claims().exp(), now_s);
+        match &verified_with {
+            Some(set) => tokens.insert(digest, set, remembered, claims.exp(), now_s),
+            None => tokens.insert_fixed_key(digest, remembered, claims.exp(), now_s),
+        }
     }
     Ok(Authenticated {
         identity: Some(identity),

@@ -47,7 +47,9 @@ fn minimal_config_gets_documented_defaults() {
     let c = auth_with(&[]).unwrap();
     assert_eq!(
         c.jwks(),
-        &JwksSource::Url(Url::parse("https://idp.example/.well-known/jwks.json").unwrap())
+        Some(&JwksSource::Url(
+            Url::parse("https://idp.example/.well-known/jwks.json").unwrap()
+        ))
     );
     assert_eq!(c.issuers(), ["https://idp.example/"]);
     assert_eq!(c.audiences(), ["api://orders"]);
@@ -148,12 +150,168 @@ fn missing_required_variables_are_named() {
     assert_eq!(var, "ISSUER");
 }
 
+/// 64 bytes 0x00..0x3f as base64url (python: base64.urlsafe_b64encode(bytes(range(64))).rstrip(b'=')).
+const JWT_SECRET_64: &str =
+    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-Pw";
+/// The first 32 of them.
+const JWT_SECRET_32: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+/// The first 48.
+const JWT_SECRET_48: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v";
+
 #[test]
-fn algorithm_list_rejects_none_hmac_and_unknown_names() {
+fn shared_secret_algorithms_need_jwt_secret_of_their_hash_length() {
+    use jose_jwt::MacAlgorithm::{Hs256, Hs384, Hs512};
+    let c = auth_with(&[
+        ("ALLOWED_ALGS", "ES256,HS256"),
+        ("JWT_SECRET", JWT_SECRET_32),
+    ])
+    .unwrap();
+    assert_eq!(c.allowed_algs(), [Algorithm::Es256]);
+    assert_eq!(c.mac_algs(), [Hs256]);
+    assert_eq!(c.jwt_secret().map(|s| s.byte_len()), Some(32));
+    assert_eq!(c.verification_options().mac_algorithms(), [Hs256]);
+    // Per algorithm: the longest hash listed sets the minimum.
+    for (algs, secret, ok) in [
+        ("HS256", JWT_SECRET_32, true),
+        ("HS384", JWT_SECRET_32, false),
+        ("HS384", JWT_SECRET_48, true),
+        ("HS256,HS512", JWT_SECRET_48, false),
+        ("HS512", JWT_SECRET_48, false),
+        ("HS512", JWT_SECRET_64, true),
+        ("HS256,HS384,HS512", JWT_SECRET_64, true),
+    ] {
+        let result = auth_with(&[
+            ("ALLOWED_ALGS", algs),
+            ("JWT_SECRET", secret),
+            ("JWKS_URL", ""),
+        ]);
+        match result {
+            Ok(c) => {
+                assert!(ok, "{algs} with {secret} accepted");
+                assert!(c.jwks().is_none() && c.allowed_algs().is_empty());
+            }
+            Err(e) => {
+                assert!(!ok, "{algs}: {e}");
+                assert_eq!(e.var(), "JWT_SECRET");
+                let longest = if algs.contains("512") {
+                    "HS512"
+                } else {
+                    "HS384"
+                };
+                assert!(e.problem().contains(longest), "{}", e.problem());
+                assert!(e.problem().contains("bytes"), "{}", e.problem());
+            }
+        }
+    }
+    let all = auth_with(&[
+        ("ALLOWED_ALGS", "HS512,HS256,HS384,HS256"),
+        ("JWT_SECRET", JWT_SECRET_64),
+        ("JWKS_URL", ""),
+    ]);
+    assert_eq!(all.unwrap().mac_algs(), [Hs512, Hs256, Hs384]);
+}
+
+#[test]
+fn jwt_secret_and_hs_algorithms_come_together_or_not_at_all() {
+    let (var, problem) = err_var(auth_with(&[("ALLOWED_ALGS", "ES256,HS256")]));
+    assert_eq!(var, "JWT_SECRET");
+    assert!(
+        problem.contains("is not set") && problem.contains("wrangler secret put JWT_SECRET"),
+        "{problem}"
+    );
+    for algs in [None, Some("ES256,EdDSA")] {
+        let mut pairs = vec![("JWT_SECRET", JWT_SECRET_32)];
+        pairs.extend(algs.map(|a| ("ALLOWED_ALGS", a)));
+        let (var, problem) = err_var(auth_with(&pairs));
+        assert_eq!(var, "JWT_SECRET");
+        assert!(problem.contains("lists no HS256"), "{problem}");
+    }
+}
+
+#[test]
+fn jwt_secret_is_strict_base64url_and_never_echoed() {
+    let padded = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let standard =
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    let hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    let short = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg";
+    let not_b64 = "AAECAwQFBgcICQoLDA0ODxAREhMU FRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v";
+    for (secret, needle) in [
+        (padded, "padding"),
+        (standard, "base64url"),
+        (hex, "hex"),
+        (short, "at least 32 bytes"),
+        (not_b64, "base64url"),
+    ] {
+        let (var, problem) = err_var(auth_with(&[
+            ("ALLOWED_ALGS", "HS256,ES256"),
+            ("JWT_SECRET", secret),
+        ]));
+        assert_eq!(var, "JWT_SECRET");
+        assert!(problem.contains(needle), "{secret}: {problem}");
+        assert!(
+            !problem.contains(secret),
+            "the secret was echoed: {problem}"
+        );
+        assert!(
+            !problem.contains(&secret[..16]),
+            "the secret was echoed: {problem}"
+        );
+    }
+    // Debug output of the whole configuration never shows it either.
+    let c = auth_with(&[
+        ("ALLOWED_ALGS", "HS256,ES256"),
+        ("JWT_SECRET", JWT_SECRET_32),
+    ])
+    .unwrap();
+    assert!(!format!("{c:?}").contains(JWT_SECRET_32));
+}
+
+#[test]
+fn a_key_set_with_only_hs_algorithms_is_a_mistake() {
+    for var in ["JWKS_URL", "JWKS_SERVICE"] {
+        let mut pairs: Vec<_> = minimal()
+            .into_iter()
+            .filter(|(k, _)| *k != "JWKS_URL")
+            .collect();
+        pairs.push(("ALLOWED_ALGS", "HS256"));
+        pairs.push(("JWT_SECRET", JWT_SECRET_32));
+        pairs.push((
+            var,
+            if var == "JWKS_URL" {
+                "https://idp.example/jwks"
+            } else {
+                "IDP"
+            },
+        ));
+        let e = AuthConfig::from_env(env(&pairs)).unwrap_err();
+        assert_eq!(e.var(), var);
+        assert!(
+            e.problem().contains("only shared-secret"),
+            "{}",
+            e.problem()
+        );
+    }
+    // Public-key algorithms still need their key set.
+    let pairs: Vec<_> = minimal()
+        .into_iter()
+        .filter(|(k, _)| *k != "JWKS_URL")
+        .chain([
+            ("ALLOWED_ALGS", "HS256,ES256"),
+            ("JWT_SECRET", JWT_SECRET_32),
+        ])
+        .collect();
+    assert_eq!(
+        AuthConfig::from_env(env(&pairs)).unwrap_err().var(),
+        "JWKS_URL"
+    );
+}
+
+#[test]
+fn algorithm_list_rejects_none_and_unknown_names() {
     for (raw, needle) in [
         ("none", "`none`"),
-        ("ES256,HS256", "shared-secret"),
-        ("hs512", "shared-secret"),
+        ("hs512", "not a known algorithm"),
         ("es256", "not a known algorithm"),
         ("RS1", "not a known algorithm"),
         (",", "lists no algorithm"),
@@ -219,9 +377,9 @@ fn access_team_domain_sets_defaults_that_explicit_values_override() {
     assert_eq!(c.access_team_domain(), Some("myteam.cloudflareaccess.com"));
     assert_eq!(
         c.jwks(),
-        &JwksSource::Url(
+        Some(&JwksSource::Url(
             Url::parse("https://myteam.cloudflareaccess.com/cdn-cgi/access/certs").unwrap()
-        )
+        ))
     );
     assert_eq!(c.issuers(), ["https://myteam.cloudflareaccess.com"]);
     assert_eq!(c.allowed_algs(), [Algorithm::Es256, Algorithm::Rs256]);
@@ -231,7 +389,9 @@ fn access_team_domain_sets_defaults_that_explicit_values_override() {
     // Explicit JWKS_URL and ISSUER from `minimal()` win.
     assert_eq!(
         c.jwks(),
-        &JwksSource::Url(Url::parse("https://idp.example/.well-known/jwks.json").unwrap())
+        Some(&JwksSource::Url(
+            Url::parse("https://idp.example/.well-known/jwks.json").unwrap()
+        ))
     );
     assert_eq!(c.issuers(), ["https://idp.example/"]);
     assert!(c.extraction_mode().cloudflare_access);
@@ -258,9 +418,9 @@ fn jwks_service_replaces_the_url() {
     let c = AuthConfig::from_env(env(&pairs)).unwrap();
     assert_eq!(
         c.jwks(),
-        &JwksSource::Service {
+        Some(&JwksSource::Service {
             binding: "IDP".into()
-        }
+        })
     );
 
     let (var, problem) = err_var(auth_with(&[("JWKS_SERVICE", "IDP")]));

@@ -3,7 +3,7 @@
 //! Both pipelines return the same two shapes, so a Worker turns any answer into a response and
 //! a log line the same way, whichever step refused.
 
-use jose_jwt::Algorithm;
+use jose_jwt::TokenAlgorithm;
 
 use crate::{
     error_response, Challenge, ContextNotes, EmailWithheld, ErrorResponse, LogLineBuilder,
@@ -15,8 +15,8 @@ use crate::{
 pub struct RequestFacts {
     /// The token header's `kid`.
     pub kid: Option<String>,
-    /// The token header's `alg`.
-    pub alg: Option<Algorithm>,
+    /// The token header's `alg` (a signature or a shared-secret algorithm).
+    pub alg: Option<TokenAlgorithm>,
     /// The verified subject.
     pub sub: Option<String>,
     /// The token was verified earlier in this isolate (no signature check this time).

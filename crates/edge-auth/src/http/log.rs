@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use crate::EmailWithheld;
-use jose_jwt::Algorithm;
+use jose_jwt::TokenAlgorithm;
 
 /// Longest `cf-ray` accepted as a request id.
 const MAX_RAY_LEN: usize = 64;
@@ -162,9 +162,9 @@ impl LogLineBuilder {
         self.0.kid = Some(clean(kid, MAX_KID));
         self
     }
-    /// Algorithm used.
-    pub fn alg(mut self, alg: Algorithm) -> Self {
-        self.0.alg = Some(alg.as_str());
+    /// Algorithm used (`ES256`, `HS256`, …).
+    pub fn alg(mut self, alg: impl Into<TokenAlgorithm>) -> Self {
+        self.0.alg = Some(alg.into().as_str());
         self
     }
     /// Subject of the verified identity.

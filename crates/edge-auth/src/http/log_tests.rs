@@ -1,4 +1,5 @@
 use super::*;
+use jose_jwt::Algorithm;
 
 #[test]
 fn full_line_serializes_to_one_json_object() {

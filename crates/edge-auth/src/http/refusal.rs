@@ -112,10 +112,14 @@ impl From<&CredentialError> for Rejection {
 
 impl From<&jose_jwt::Error> for Rejection {
     /// Every verification failure is `invalid_token`; the description names the
-    /// class of failure only (the log line carries the exact code).
+    /// class of failure only (the log line carries the exact code). An unusable shared
+    /// secret is the server's fault: [`Rejection::Misconfigured`].
     fn from(e: &jose_jwt::Error) -> Self {
         use jose_jwt::Error as E;
         let description = match e {
+            // The configuration is checked to rule this out; if it happens anyway it is ours
+            // to fix, not the client's: 500, never a pass.
+            E::SecretInvalid { .. } => return Self::Misconfigured,
             E::Expired => "token expired",
             E::NotYetValid => "token not yet valid",
             E::SignatureVerificationFailed => "signature verification failed",

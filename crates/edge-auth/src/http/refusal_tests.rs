@@ -490,6 +490,15 @@ fn token_errors_are_invalid_token_with_a_class_only_description() {
 }
 
 #[test]
+fn an_unusable_shared_secret_is_the_servers_fault() {
+    for reason in jose_jwt::SecretProblem::ALL {
+        let rejection = Rejection::from(&jose_jwt::Error::SecretInvalid { reason: *reason });
+        assert_eq!(rejection, Rejection::Misconfigured, "{reason:?}");
+        assert_eq!(rejection.status(), 500);
+    }
+}
+
+#[test]
 fn unreachable_upstream_is_502_bad_gateway() {
     let r = error_response(
         &Rejection::UpstreamUnavailable,

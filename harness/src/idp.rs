@@ -1,7 +1,7 @@
 //! A local identity provider: serves a JWKS (at the OIDC path and at the Cloudflare Access path),
 //! rotates keys, misbehaves on demand, and mints tokens.
 
-use crate::keys::{self, Alg, Key};
+use crate::keys::{self, Alg, HsAlg, Key};
 use crate::server::{Incoming, Reply, Server};
 use crate::wire;
 use serde_json::{json, Value};
@@ -87,6 +87,7 @@ impl Shared {
 pub struct IdentityProvider {
     server: Server,
     shared: Arc<Shared>,
+    jwt_secret: Vec<u8>,
 }
 
 impl IdentityProvider {
@@ -131,7 +132,11 @@ impl IdentityProvider {
             state.ready = true;
             keygen_state.ready.notify_all();
         });
-        Ok(Self { server, shared })
+        Ok(Self {
+            server,
+            shared,
+            jwt_secret: keys::random_bytes(64),
+        })
     }
 
     /// Blocks until every initial key exists (the RSA key is made in the background).
@@ -272,6 +277,28 @@ impl IdentityProvider {
         sign_with(&key, &header.to_string(), &claims.to_string())
     }
 
+    /// Its shared secret for `HS*` tokens: 64 random bytes, enough for HS512.
+    pub fn jwt_secret(&self) -> &[u8] {
+        &self.jwt_secret
+    }
+
+    /// [`jwt_secret`](Self::jwt_secret) as the auth Worker's `JWT_SECRET` takes it (base64url).
+    pub fn jwt_secret_b64(&self) -> String {
+        keys::b64url(&self.jwt_secret)
+    }
+
+    /// MACs `claims` with `alg` under [`jwt_secret`](Self::jwt_secret); header
+    /// `{"alg","typ":"JWT"}` (no `kid`: optional for shared-secret tokens).
+    pub fn mint_hs(&self, alg: HsAlg, claims: Value) -> String {
+        let header = json!({"alg": alg.name(), "typ": "JWT"});
+        mac_with(
+            alg,
+            &self.jwt_secret,
+            &header.to_string(),
+            &claims.to_string(),
+        )
+    }
+
     /// Signs exact header and payload JSON text (duplicate members, odd spacing) with `alg`'s
     /// current key.
     pub fn sign_raw(&self, alg: Alg, header_json: &str, payload_json: &str) -> String {
@@ -283,6 +310,15 @@ impl IdentityProvider {
 pub fn sign_with(key: &Key, header_json: &str, payload_json: &str) -> String {
     let input = keys::signing_input(header_json, payload_json);
     format!("{input}.{}", keys::b64url(&key.sign(input.as_bytes())))
+}
+
+/// MACs exact header and payload JSON text with `alg` under `secret` and returns the compact JWS.
+pub fn mac_with(alg: HsAlg, secret: &[u8], header_json: &str, payload_json: &str) -> String {
+    let input = keys::signing_input(header_json, payload_json);
+    format!(
+        "{input}.{}",
+        keys::b64url(&keys::hmac(alg, secret, input.as_bytes()))
+    )
 }
 
 /// Seconds since the Unix epoch.

@@ -192,6 +192,57 @@ pub fn signing_input(header_json: &str, payload_json: &str) -> String {
     )
 }
 
+/// The shared-secret algorithms the identity provider MACs with (RFC 7518 §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HsAlg {
+    /// HMAC-SHA-256.
+    Hs256,
+    /// HMAC-SHA-384.
+    Hs384,
+    /// HMAC-SHA-512.
+    Hs512,
+}
+
+impl HsAlg {
+    /// Every one of them.
+    pub const ALL: [HsAlg; 3] = [HsAlg::Hs256, HsAlg::Hs384, HsAlg::Hs512];
+
+    /// The JOSE `alg` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            HsAlg::Hs256 => "HS256",
+            HsAlg::Hs384 => "HS384",
+            HsAlg::Hs512 => "HS512",
+        }
+    }
+}
+
+/// HMAC of `input` under `secret` with `alg`'s hash.
+pub fn hmac(alg: HsAlg, secret: &[u8], input: &[u8]) -> Vec<u8> {
+    fn run<M: Mac + hmac::digest::KeyInit>(secret: &[u8], input: &[u8]) -> Vec<u8> {
+        // HMAC accepts keys of any length, so this never fails.
+        match <M as hmac::digest::KeyInit>::new_from_slice(secret) {
+            Ok(mut mac) => {
+                mac.update(input);
+                mac.finalize().into_bytes().to_vec()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+    match alg {
+        HsAlg::Hs256 => run::<Hmac<sha2::Sha256>>(secret, input),
+        HsAlg::Hs384 => run::<Hmac<sha2::Sha384>>(secret, input),
+        HsAlg::Hs512 => run::<Hmac<sha2::Sha512>>(secret, input),
+    }
+}
+
+/// `n` random bytes from the OS.
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; n];
+    OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
 /// HMAC-SHA256 of `input` under `secret` (for HS256 confusion attacks).
 pub fn hs256(secret: &[u8], input: &[u8]) -> Vec<u8> {
     // HMAC accepts keys of any length, so this never fails.
@@ -277,6 +328,22 @@ mod tests {
             hex,
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+
+    #[test]
+    fn hmac_matches_rfc4231_case_2_for_every_hash() {
+        let hex = |alg| -> String {
+            hmac(alg, b"Jefe", b"what do ya want for nothing?")
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        };
+        assert_eq!(
+            hex(HsAlg::Hs256),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(hex(HsAlg::Hs384), "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649");
+        assert_eq!(hex(HsAlg::Hs512), "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737");
     }
 
     #[test]

@@ -17,6 +17,6 @@ pub use gateway::FakeGateway;
 pub use harness::{check_all, Harness};
 pub use http::{Request, Response};
 pub use idp::{IdentityProvider, JwksMode};
-pub use keys::{Alg, Key};
+pub use keys::{Alg, HsAlg, Key};
 pub use origin::{EchoOrigin, Seen};
 pub use stack::{Stack, StackConfig};

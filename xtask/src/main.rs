@@ -6,6 +6,7 @@
 mod build;
 mod dev;
 mod fuzz;
+mod keygen;
 mod setup;
 mod test;
 mod util;
@@ -23,6 +24,10 @@ commands:
   test                set up, then fmt, clippy, unit tests, Wasm builds and the end-to-end tests
   bench [options]     set up, build, and benchmark both Workers in workerd against the jose
                       design and a pass-through floor; writes bench/RESULTS.md (see bench/README.md)
+  keygen [--alg EdDSA|ES256|HS256|HS384|HS512] [--kid ID]
+                      print a fresh key from the OS's CSPRNG: a private JWK (kid: its RFC 7638
+                      thumbprint) or a base64url shared secret on stdout, for `wrangler secret
+                      put`; the public JWK and where to put each on stderr
   fuzz [TARGET] [--seconds N] [--toolchain nightly|stable]
                       build the fuzz targets (verify, normalize_decide, client_input) and run each,
                       or the named one, for N seconds (default 60) from its committed seeds;
@@ -61,6 +66,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(),
         Some("bench") => bench(args.get(1..).unwrap_or(&[])),
         Some("fuzz") => fuzz::run(args.get(1..).unwrap_or(&[])),
+        Some("keygen") => keygen::run(args.get(1..).unwrap_or(&[])),
         Some("help") | Some("--help") | Some("-h") => {
             print!("{USAGE}");
             Ok(())

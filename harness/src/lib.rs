@@ -19,4 +19,4 @@ pub use http::{Request, Response};
 pub use idp::{IdentityProvider, JwksMode};
 pub use keys::{Alg, HsAlg, Key};
 pub use origin::{EchoOrigin, Seen};
-pub use stack::{Stack, StackConfig};
+pub use stack::{ServiceWorker, Stack, StackConfig};

@@ -41,6 +41,19 @@ pub struct StackConfig {
     authz: BTreeMap<String, String>,
     port: Option<u16>,
     authz_only: bool,
+    services: Vec<ServiceWorker>,
+}
+
+/// One more Worker in the stack, a plain JavaScript module, bound to the auth Worker by a
+/// `[[services]]` entry (the way a deployment binds, for example, a key-set service).
+#[derive(Debug, Clone)]
+pub struct ServiceWorker {
+    /// The binding name in the auth Worker's `env`.
+    pub binding: String,
+    /// The Worker's script (an ES module with a default `fetch` export).
+    pub script: PathBuf,
+    /// Its `[vars]`.
+    pub vars: BTreeMap<String, String>,
 }
 
 impl StackConfig {
@@ -61,6 +74,7 @@ impl StackConfig {
             authz: authz.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             port: None,
             authz_only: false,
+            services: Vec::new(),
         }
     }
 
@@ -81,6 +95,25 @@ impl StackConfig {
             Some(token) => config.authz_var("CF_AI_GATEWAY_TOKEN", token),
             None => config,
         }
+    }
+
+    /// Adds a Worker running `script` (a path relative to the workspace root, or absolute) with
+    /// `vars`, bound to the auth Worker as `binding`.
+    pub fn service(
+        mut self,
+        binding: &str,
+        script: impl Into<PathBuf>,
+        vars: &[(&str, String)],
+    ) -> Self {
+        self.services.push(ServiceWorker {
+            binding: binding.to_string(),
+            script: script.into(),
+            vars: vars
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), v.clone()))
+                .collect(),
+        });
+        self
     }
 
     /// Sets (or overrides) a variable of the auth Worker.
@@ -152,7 +185,19 @@ impl Stack {
         let auth_toml = dir.path().join("auth.toml");
         let authz_toml = dir.path().join("authz.toml");
         let (auth, authz) = (&config.auth, &config.authz);
-        fs::write(&auth_toml, worker_config(&root, dir.path(), "auth", auth)?)?;
+        let mut auth_config = worker_config(&root, dir.path(), "auth", auth)?;
+        let mut service_tomls = Vec::new();
+        for (index, service) in config.services.iter().enumerate() {
+            let name = format!("edge-auth-e2e-service-{index}");
+            let toml_path = dir.path().join(format!("service-{index}.toml"));
+            fs::write(
+                &toml_path,
+                service_config(&root, dir.path(), &name, service)?,
+            )?;
+            auth_config = with_service_binding(&auth_config, &service.binding, &name)?;
+            service_tomls.push(toml_path);
+        }
+        fs::write(&auth_toml, auth_config)?;
         fs::write(
             &authz_toml,
             worker_config(&root, dir.path(), "authz", authz)?,
@@ -166,11 +211,14 @@ impl Stack {
         let log_path = dir.path().join("wrangler.log");
         let log = fs::File::create(&log_path)?;
         // The first config is the entry Worker.
-        let configs: Vec<&Path> = if config.authz_only {
+        let mut configs: Vec<&Path> = if config.authz_only {
             vec![Path::new("-c"), &authz_toml]
         } else {
             vec![Path::new("-c"), &auth_toml, Path::new("-c"), &authz_toml]
         };
+        for toml_path in &service_tomls {
+            configs.extend([Path::new("-c"), toml_path.as_path()]);
+        }
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(WATCHDOG)
@@ -342,6 +390,57 @@ fn worker_config(
         .map(|(k, v)| (k.clone(), toml::Value::String(v.clone())))
         .collect();
     table.insert("vars".into(), toml::Value::Table(vars));
+    toml::to_string(&table).map_err(io::Error::other)
+}
+
+/// The config of a [`ServiceWorker`]: its script copied into `snapshot_dir`, the auth
+/// Worker's compatibility date, its `[vars]`.
+fn service_config(
+    root: &Path,
+    snapshot_dir: &Path,
+    name: &str,
+    service: &ServiceWorker,
+) -> io::Result<String> {
+    let script = root.join(&service.script);
+    let file_name = script
+        .file_name()
+        .ok_or_else(|| io::Error::other(format!("{} is not a file", script.display())))?;
+    let copy = snapshot_dir.join(format!("{name}-{}", file_name.to_string_lossy()));
+    fs::copy(&script, &copy).map_err(|e| io::Error::other(format!("{}: {e}", script.display())))?;
+    let auth: toml::Table = fs::read_to_string(root.join("wrangler.auth.toml"))?
+        .parse()
+        .map_err(io::Error::other)?;
+    let mut table = toml::Table::new();
+    table.insert("name".into(), toml::Value::String(name.to_string()));
+    table.insert(
+        "main".into(),
+        toml::Value::String(copy.to_string_lossy().into_owned()),
+    );
+    if let Some(date) = auth.get("compatibility_date") {
+        table.insert("compatibility_date".into(), date.clone());
+    }
+    let vars = service
+        .vars
+        .iter()
+        .map(|(k, v)| (k.clone(), toml::Value::String(v.clone())))
+        .collect();
+    table.insert("vars".into(), toml::Value::Table(vars));
+    toml::to_string(&table).map_err(io::Error::other)
+}
+
+/// `config` (a generated Worker config) with one more `[[services]]` entry.
+fn with_service_binding(config: &str, binding: &str, service: &str) -> io::Result<String> {
+    let mut table: toml::Table = config.parse().map_err(io::Error::other)?;
+    let mut entry = toml::Table::new();
+    entry.insert("binding".into(), toml::Value::String(binding.to_string()));
+    entry.insert("service".into(), toml::Value::String(service.to_string()));
+    match table
+        .entry("services")
+        .or_insert_with(|| toml::Value::Array(Vec::new()))
+    {
+        toml::Value::Array(services) => services.push(toml::Value::Table(entry)),
+        _ => return Err(io::Error::other("`services` is not an array")),
+    }
     toml::to_string(&table).map_err(io::Error::other)
 }
 

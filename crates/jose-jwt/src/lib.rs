@@ -16,6 +16,8 @@ mod token;
 mod validate;
 mod verifier;
 
+/// Signing keys and the JWS compact encoding around a signature made elsewhere.
+pub mod sign;
 #[cfg(feature = "test-vectors")]
 pub mod testing;
 

@@ -14,6 +14,7 @@ pub fn identity(sub: &str, roles: &[&str]) -> Identity {
         email: None,
         exp: now() + 600,
         issuer: "https://idp.test".into(),
+        act: None,
     }
 }
 

@@ -259,6 +259,7 @@ fn the_authz_worker_strips_look_alikes_and_its_extra_headers() {
         email: Some("user@example.com".into()),
         exp: now + 600,
         issuer: "https://idp.test".into(),
+        act: None,
     };
     let forged: [(&str, &str); 10] = [
         ("X-Tenant-ID", "forged-tenant-1"),

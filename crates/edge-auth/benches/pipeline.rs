@@ -21,6 +21,7 @@ fn identity() -> Identity {
         email: Some("alice@example.com".into()),
         exp: NOW + 3600,
         issuer: "https://idp.example/".into(),
+        act: None,
     }
 }
 

@@ -8,6 +8,7 @@ mod error;
 mod http;
 mod wire;
 
+pub use authn::actor::{Actor, MAX_ACT_BYTES, MAX_ACT_DEPTH};
 pub use authn::config::{AuthConfig, JwksSource, DEFAULT_ALLOWED_ALGS, JWKS_SERVICE_PATH};
 pub use authn::credential::{
     extract_credential, Credential, CredentialError, CredentialHeaders, CredentialSource,

@@ -191,6 +191,7 @@ fn user(sub: &str, roles: &[&str], scopes: &[&str]) -> Identity {
         email: None,
         exp: NOW + 600,
         issuer: ISSUER.into(),
+        act: None,
     }
 }
 

@@ -71,6 +71,7 @@ fn identity() -> impl Strategy<Value = Identity> {
             email,
             exp,
             issuer: format!("i{issuer}"),
+            act: None,
         })
 }
 

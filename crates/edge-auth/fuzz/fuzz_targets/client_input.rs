@@ -545,5 +545,6 @@ fn identity_from(fields: &[String]) -> Option<Identity> {
         email: (!email.is_empty()).then(|| email.clone()),
         exp: NOW.saturating_add(exp_offset),
         issuer: issuer.clone(),
+        act: None,
     })
 }

@@ -3,7 +3,7 @@
 use jose_jwt::Claims;
 use serde_json::Value;
 
-use crate::HandoffError;
+use crate::{Actor, HandoffError};
 
 /// Who the caller is, as established by the auth Worker from a verified token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,8 @@ pub struct Identity {
     pub exp: i64,
     /// Token issuer (`iss` claim).
     pub issuer: String,
+    /// Who acts on the subject's behalf (the token's `act` claim, RFC 8693 §4.1), if anyone.
+    pub act: Option<Actor>,
 }
 
 /// When the token's e-mail address is forwarded as `X-User-Email`.
@@ -81,7 +83,9 @@ impl Identity {
     /// absent means no roles, anything else refuses the token. Scopes come
     /// from `scope` (space-separated) or `scp`; `email` must be a string if
     /// present, and is carried when `email_policy` allows it (else it is
-    /// dropped and the reason returned, never the token refused).
+    /// dropped and the reason returned, never the token refused). `act`, when
+    /// present, must be a bounded chain of actors ([`Actor`]), else the token
+    /// is refused.
     pub fn from_claims(
         claims: &Claims,
         roles_claim: &str,
@@ -106,6 +110,11 @@ impl Identity {
             Some(Value::String(email)) => Some(email.clone()),
             Some(_) => return Err(unusable("email", "is not a string")),
         };
+        let act = claims
+            .get("act")
+            .map(Actor::from_claim)
+            .transpose()
+            .map_err(|reason| unusable("act", reason))?;
         let email_withheld = email
             .as_ref()
             .and_then(|_| email_withheld(claims.get("email_verified"), email_policy));
@@ -121,6 +130,7 @@ impl Identity {
                 },
                 exp: claims.exp(),
                 issuer: issuer.to_owned(),
+                act,
             },
             email_withheld,
         })

@@ -28,6 +28,7 @@ fn maps_sub_roles_scopes_email_exp_issuer() {
             email: Some("a@example.com".into()),
             exp: 1_700_000_000,
             issuer: "https://idp.example".into(),
+            act: None,
         }
     );
 }
@@ -152,4 +153,31 @@ fn withheld_reasons_have_stable_codes() {
         EmailWithheld::VerificationMissing.code(),
         "email_verified_missing"
     );
+}
+
+#[test]
+fn the_act_claim_is_carried_when_bounded_and_refuses_the_token_otherwise() {
+    let delegated = claims(&format!(
+        r#"{{{BASE},"act":{{"sub":"svc","act":{{"sub":"cli"}}}}}}"#
+    ));
+    let act = identity(&delegated, "roles").unwrap().act.unwrap();
+    assert_eq!(
+        serde_json::Value::from(act),
+        serde_json::json!({"sub": "svc", "act": {"sub": "cli"}})
+    );
+    assert_eq!(
+        identity(&claims(&format!("{{{BASE}}}")), "roles")
+            .unwrap()
+            .act,
+        None
+    );
+    let deep =
+        r#"{"sub":"1","act":{"sub":"2","act":{"sub":"3","act":{"sub":"4","act":{"sub":"5"}}}}}"#;
+    for act in [r#""svc""#, "null", r#"{"sub":7}"#, deep] {
+        let c = claims(&format!(r#"{{{BASE},"act":{act}}}"#));
+        match identity(&c, "roles") {
+            Err(HandoffError::UnusableClaims { claim, .. }) => assert_eq!(claim, "act", "{act}"),
+            other => panic!("{act}: {other:?}"),
+        }
+    }
 }

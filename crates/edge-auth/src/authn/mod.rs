@@ -2,6 +2,7 @@
 //! verified token establishes, the Worker's configuration, and [`authenticate`], the pipeline
 //! that ties them together.
 
+pub(crate) mod actor;
 pub(crate) mod config;
 pub(crate) mod credential;
 pub(crate) mod identity;

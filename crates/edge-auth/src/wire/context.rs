@@ -4,7 +4,8 @@
 //! Wire format: `v2.<payload>.<mac>` where `payload` is the unpadded base64url
 //! of a JSON object and `mac` is the unpadded base64url of
 //! `HMAC-SHA256(CONTEXT_SECRET, "v2." + payload)`. The payload carries the
-//! identity, `iat`, and `req`: the unpadded base64url of the SHA-256 of the
+//! identity (with the token's `iss` and, when it has one, its bounded `act`
+//! chain, which the authz Worker nests into the assertion it signs), `iat`, and `req`: the unpadded base64url of the SHA-256 of the
 //! [`RequestBinding`] (method, path and query, request id), each field
 //! length-prefixed. The verifier checks the MAC in constant time before it
 //! parses anything, then that `req` is the digest of its own request, then
@@ -30,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::config::MAX_CLOCK_SKEW_SECONDS;
-use crate::{HandoffError, Identity, RequestUrl};
+use crate::{Actor, HandoffError, Identity, RequestUrl};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -244,6 +245,8 @@ struct PayloadOut<'a> {
     email: Option<&'a str>,
     exp: i64,
     iss: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    act: Option<&'a Actor>,
     iat: i64,
     req: &'a str,
     #[serde(skip_serializing_if = "ContextNotes::is_empty")]
@@ -259,6 +262,9 @@ struct PayloadIn {
     email: Option<String>,
     exp: i64,
     iss: String,
+    /// Validated on the way in ([`Actor`]'s bounds): a payload over them is invalid.
+    #[serde(default)]
+    act: Option<Actor>,
     iat: i64,
     req: String,
     #[serde(default)]
@@ -291,6 +297,7 @@ pub fn sign_context_with_notes(
         email: identity.email.as_deref(),
         exp: identity.exp,
         iss: &identity.issuer,
+        act: identity.act.as_ref(),
         iat: now_unix,
         req: &req,
         notes,
@@ -388,6 +395,7 @@ pub fn open_context(
         email: p.email,
         exp: p.exp,
         issuer: p.iss,
+        act: p.act,
     };
     Ok((identity, p.notes))
 }

@@ -50,6 +50,7 @@ fn alice() -> Identity {
         email: Some("a@example.com".into()),
         exp: NOW + 600,
         issuer: "https://idp.example".into(),
+        act: None,
     }
 }
 
@@ -61,6 +62,7 @@ fn bob() -> Identity {
         email: None,
         exp: NOW + 600,
         issuer: "https://idp.example".into(),
+        act: None,
     }
 }
 
@@ -542,4 +544,47 @@ fn debug_and_errors_never_show_secret_or_mac() {
         assert!(e.code().starts_with("context_"));
         assert!(seen.insert(e.code()), "duplicate code {}", e.code());
     }
+}
+
+#[test]
+fn the_act_chain_travels_in_the_payload_after_iss_and_comes_back_validated() {
+    let act: crate::Actor = serde_json::from_str(r#"{"sub":"svc","act":{"sub":"cli"}}"#).unwrap();
+    let delegated = Identity {
+        act: Some(act),
+        ..alice()
+    };
+    let value = sign(&delegated, &key(), NOW);
+    let payload = value.split('.').nth(1).unwrap();
+    let json = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert!(
+        json.contains(
+            r#""iss":"https://idp.example","act":{"act":{"sub":"cli"},"sub":"svc"},"iat":"#
+        ),
+        "{json}"
+    );
+    assert_eq!(verify(&value, &key(), NOW, 60), Ok(delegated));
+    // Without `act` the payload is byte for byte what it was (the vectors above still hold).
+    assert!(!sign(&alice(), &key(), NOW).contains("act"));
+}
+
+#[test]
+fn a_signed_act_over_its_bounds_or_of_the_wrong_shape_is_an_invalid_payload() {
+    let k = key();
+    let base = r#""sub":"a","roles":[],"scopes":[],"exp":1800000000,"iss":"i","iat":1700000000,"req":"E77wmV9rkunXJ7zmxsTA-Rjn4JYFD62tMc0FPJPO5RI""#;
+    let too_deep =
+        r#"{"sub":"1","act":{"sub":"2","act":{"sub":"3","act":{"sub":"4","act":{"sub":"5"}}}}}"#;
+    let too_long = format!(r#"{{"sub":"{}"}}"#, "x".repeat(crate::MAX_ACT_BYTES));
+    for act in [too_deep, &too_long, r#""svc""#, r#"{"sub":1}"#, "[]"] {
+        let json = format!("{{{base},\"act\":{act}}}");
+        assert_eq!(
+            verify(&forge(&json, &k), &k, NOW, 60),
+            Err(ContextError::InvalidPayload),
+            "{act}"
+        );
+    }
+    let fine = format!(r#"{{{base},"act":{{"sub":"svc"}}}}"#);
+    assert!(verify(&forge(&fine, &k), &k, NOW, 60)
+        .unwrap()
+        .act
+        .is_some());
 }

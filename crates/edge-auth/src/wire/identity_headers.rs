@@ -104,6 +104,7 @@ mod tests {
             email: Some("alice@example.com".into()),
             exp: 2_000_000_000,
             issuer: "https://idp.example".into(),
+            act: None,
         }
     }
 

@@ -1,6 +1,7 @@
 #![forbid(unsafe_code)]
 #![doc = include_str!("../README.md")]
 
+mod assertion;
 mod authn;
 mod authz;
 mod config;
@@ -8,6 +9,11 @@ mod error;
 mod http;
 mod wire;
 
+pub use assertion::{
+    gateway_endpoint, AssertionClaims, AssertionConfig, GatewayAnswer, UnsignedAssertion,
+    ASSERTION_HEADER, ASSERTION_TYP, DEFAULT_ASSERTION_ACTOR, DEFAULT_ASSERTION_TTL_SECONDS,
+    JWKS_CACHE_CONTROL, JWKS_CONTENT_TYPE, MAX_ASSERTION_TTL_SECONDS,
+};
 pub use authn::actor::{Actor, MAX_ACT_BYTES, MAX_ACT_DEPTH};
 pub use authn::config::{AuthConfig, JwksSource, DEFAULT_ALLOWED_ALGS, JWKS_SERVICE_PATH};
 pub use authn::credential::{

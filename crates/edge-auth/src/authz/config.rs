@@ -5,7 +5,8 @@ use crate::config::{
     context_key, realm, resource, stripped_headers, ConfigError, MAX_CLOCK_SKEW_SECONDS,
 };
 use crate::{
-    Challenge, ContextKey, OriginUrl, Resource, UpstreamUrls, DEFAULT_CONTEXT_MAX_AGE_SECONDS,
+    AssertionConfig, Challenge, ContextKey, OriginUrl, Resource, UpstreamUrls,
+    DEFAULT_CONTEXT_MAX_AGE_SECONDS,
 };
 use rule_table::RuleTable;
 
@@ -19,6 +20,7 @@ pub struct AuthzConfig {
     context_max_age_seconds: i64,
     extra_stripped_headers: Vec<String>,
     upstream_urls: UpstreamUrls,
+    assertion: Option<AssertionConfig>,
 }
 
 impl AuthzConfig {
@@ -44,6 +46,7 @@ impl AuthzConfig {
                 .unwrap_or(DEFAULT_CONTEXT_MAX_AGE_SECONDS),
             extra_stripped_headers: stripped_headers(&env)?,
             upstream_urls: UpstreamUrls::default(),
+            assertion: AssertionConfig::from_env(&env)?,
         })
     }
 
@@ -93,5 +96,11 @@ impl AuthzConfig {
     /// the auth Worker's: lowercase, matched folded).
     pub fn extra_stripped_headers(&self) -> &[String] {
         &self.extra_stripped_headers
+    }
+
+    /// The assertion to sign for the origin (`ASSERTION_SIGNING_JWK` or `ASSERTION_SECRET`);
+    /// `None`: no assertion.
+    pub fn assertion(&self) -> Option<&AssertionConfig> {
+        self.assertion.as_ref()
     }
 }

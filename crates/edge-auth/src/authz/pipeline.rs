@@ -7,11 +7,12 @@
 
 use rule_table::{Method, NormalizedPath, PathPolicy, Principal, RuleTable, Verdict};
 
+use crate::assertion::{mint, Decided};
 use crate::authz::upstream::{bearer, render_headers};
 use crate::{
     identity_headers, join_origin, open_context, same_header_name, AuthzConfig, ContextNotes,
     EmailWithheld, HeaderPolicy, Identity, Refusal, Rejection, RequestBinding, RequestFacts,
-    RequestUrl, Rules, UpstreamError, UpstreamForward,
+    RequestUrl, Rules, UnsignedAssertion, UpstreamError, UpstreamForward,
 };
 
 /// What the authz Worker reads from a request before deciding.
@@ -46,6 +47,9 @@ pub struct Forward {
     pub reason: &'static str,
     /// What the log line says about the request.
     pub facts: RequestFacts,
+    /// The assertion for the origin (`X-Edge-Auth-Assertion`), to be signed by the Worker;
+    /// `None` when no assertion is configured.
+    pub assertion: Option<UnsignedAssertion>,
 }
 
 impl Forward {
@@ -159,6 +163,13 @@ pub fn screen<'u>(
 /// refused what it would refuse), but nothing it concluded is trusted here except the signed
 /// identity; a context made with another rule table is noted (`rules_mismatch`) and decided
 /// with this one.
+///
+/// The target is `ORIGIN_URL` + normalized path + query when configured, else the request's
+/// own origin with the normalized path (production: the route's origin); the fragment never
+/// goes on, and a path a URL parser would re-encode into one the rules did not match is
+/// refused. With an assertion configured, the forward carries it unsigned: its `path` and
+/// `htm` are exactly the path, query and method forwarded, its `jti` the request id
+/// (`request.request_id`, which the origin receives as `x-request-id`).
 pub fn authorize(
     request: &AuthzRequest<'_>,
     now_s: i64,
@@ -196,15 +207,21 @@ pub fn authorize(
         .rule
         .as_ref()
         .and_then(|(index, _)| table.upstream_at(*index));
-    let (target, upstream) = match route {
-        None => (target_url(&url, config, &path), None),
+    // Where it goes and with which path and query, exactly: the assertion states both.
+    let (target_origin, path_and_query, upstream) = match route {
+        None => (
+            config
+                .origin()
+                .map_or(url.origin(), |origin| origin.as_str()),
+            url.path_and_query(path.as_str()),
+            None,
+        ),
         Some(route) => {
             let u = route.upstream;
             facts.upstream = Some(u.name().to_owned());
             let refused = |e: UpstreamError| upstream_refusal(&e, &facts);
             let base = config.upstream_urls().url(u).map_err(refused)?;
             let full_path = base.full_path(&route.map_path(&path));
-            let target = join_origin(base.origin(), &url.path_and_query(&full_path));
             let request_id = Some(crate::request_id(request.request_id, String::new))
                 .filter(|id| !id.is_empty());
             let headers =
@@ -216,16 +233,48 @@ pub fn authorize(
                 forward_client_credentials: u.forward_client_credentials(),
                 identity_headers: u.identity_headers(),
             };
-            (target, Some(upstream))
+            (base.origin(), url.path_and_query(&full_path), Some(upstream))
         }
     };
-    let target = target
+    let target = join_origin(target_origin, &path_and_query)
         .ok_or_else(|| Refusal::new(Rejection::BadRequest, "path_not_forwardable", &facts))?;
     let sends_identity = upstream.as_ref().is_none_or(|u| u.identity_headers);
     let identity_headers = match &identity {
         Some(identity) if sends_identity => identity_headers(identity)
             .map_err(|e| Refusal::new(Rejection::from(&e), e.code(), &facts))?,
         _ => Vec::new(),
+    };
+    // The assertion is an identity header: an upstream gets it only when it asks for them.
+    let assertion = match config.assertion() {
+        Some(assertion) if sends_identity => {
+            // An allowed request always has its rule; without one there is nothing to assert.
+            let Some((index, name)) = facts.rule.as_ref().map(|(i, n)| (*i, n.as_str())) else {
+                return Err(Refusal::new(
+                    Rejection::Misconfigured,
+                    "assertion_without_rule",
+                    &facts,
+                ));
+            };
+            let decided = Decided {
+                identity: identity.as_ref(),
+                request_origin: url.origin(),
+                target_origin,
+                request_id: request.request_id.unwrap_or_default(),
+                method: method.as_str(),
+                path_and_query: &path_and_query,
+                rule: (index, name),
+                now_s,
+            };
+            let minted = mint(assertion, &decided).map_err(|_| {
+                Refusal::new(
+                    Rejection::Misconfigured,
+                    "assertion_encoding_failed",
+                    &facts,
+                )
+            })?;
+            Some(minted)
+        }
+        _ => None,
     };
     Ok(Forward {
         method,
@@ -235,6 +284,7 @@ pub fn authorize(
         upstream,
         reason,
         facts,
+        assertion,
     })
 }
 
@@ -282,15 +332,4 @@ fn take_notes(facts: &mut RequestFacts, notes: &ContextNotes, rules: &Rules) {
         .and_then(EmailWithheld::from_code);
     facts.rules_mismatch = notes.rules.as_deref() != Some(rules.digest());
     facts.first_hop_rule = notes.rule;
-}
-
-/// `ORIGIN_URL` + normalized path + query when configured; else the request's own origin with
-/// the normalized path (production: the route's origin). The fragment never goes on. Either way
-/// a path a URL parser would re-encode into one the rules did not match is refused.
-fn target_url(url: &RequestUrl<'_>, config: &AuthzConfig, path: &NormalizedPath) -> Option<String> {
-    let path_and_query = url.path_and_query(path.as_str());
-    match config.origin() {
-        Some(origin) => origin.target(&path_and_query),
-        None => join_origin(url.origin(), &path_and_query),
-    }
 }

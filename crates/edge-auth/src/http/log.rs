@@ -54,6 +54,8 @@ pub enum Outcome {
     Misconfigured,
     /// The next hop could not be reached.
     UpstreamUnavailable,
+    /// Answered by the gateway itself (its JWK Set), never forwarded.
+    Served,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -78,6 +78,7 @@ fn outcomes_serialize_as_documented() {
         (Outcome::Forbidden, "forbidden"),
         (Outcome::BadRequest, "bad_request"),
         (Outcome::Misconfigured, "misconfigured"),
+        (Outcome::Served, "served"),
     ] {
         assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{s}\""));
     }

@@ -11,9 +11,15 @@
 //!
 //! Imported keys are kept per key set ([`ImportedKeys`]): a key is imported once, on first use,
 //! and reused by every later request of the isolate.
+//!
+//! The signing side ([`WebCryptoSigner`]) signs the gateway's own assertion: Ed25519, ECDSA
+//! P-256 or HMAC SHA-512 with a `jose_jwt::sign::SigningKey`, imported once.
 #![forbid(unsafe_code)]
 
 mod params;
+mod sign;
+
+pub use sign::{SignError, WebCryptoSigner};
 
 use jose_jwt::{Algorithm, AsyncSignatureVerifier, Error, Jwk, VerifierProblem};
 use std::cell::RefCell;

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod assertion;
 pub mod context;
 pub mod demo;
 pub mod gateway;
@@ -13,6 +14,7 @@ mod server;
 pub mod stack;
 mod wire;
 
+pub use assertion::AssertionKey;
 pub use gateway::FakeGateway;
 pub use harness::{check_all, Harness};
 pub use http::{Request, Response};

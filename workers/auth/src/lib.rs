@@ -11,7 +11,10 @@ mod forward;
 mod isolate;
 mod keys;
 
-use edge_auth::{CredentialHeaders, LogLine, Refusal, RequestUrl, WorkerName, RAY_HEADER};
+use edge_auth::{
+    ContextNotes, CredentialHeaders, LogLine, Refusal, RequestFacts, RequestUrl, WellKnown,
+    WorkerName, RAY_HEADER,
+};
 use forward::Handoff;
 use keys::{IsolateKeys, WebCrypto};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -51,6 +54,28 @@ async fn handle(req: Request, env: Env) -> Answer {
         Some(Ok(metadata)) => return worker_glue::respond(&metadata, log),
         Some(Err(refusal)) => return answer(refusal),
         None => {}
+    }
+    // The gateway's JWK Set needs no credential: the authz Worker, which holds the key,
+    // answers it, before any rule.
+    if WellKnown::recognize(&method, &path) == Some(WellKnown::GatewayJwks) {
+        let handoff = Handoff {
+            method: &method,
+            identity: None,
+            notes: ContextNotes::default(),
+        };
+        let facts = RequestFacts {
+            path: Some(path.as_str().to_owned()),
+            ..RequestFacts::default()
+        };
+        return forward::to_authz(&req, &handoff, &env, &isolate, &request_id)
+            .await
+            .or_else(|not_forwarded| {
+                answer(Refusal::new(
+                    not_forwarded.rejection,
+                    not_forwarded.reason,
+                    &facts,
+                ))
+            });
     }
     let credentials = CredentialHeaders::read(isolate.config.extraction_mode(), |name| {
         header(&headers, name)

@@ -1,10 +1,14 @@
 //! Carrying out an allowed request: to the origin (or the rule's upstream) with the normalized
 //! method, path and query, the body as a stream, identity headers from the verified context only
-//! (to an upstream only when it asks), the upstream's own headers and bearer secret, and none of
-//! the client's headers that could make the next hop act on another path, method or identity
-//! (nor the client's credentials, toward an upstream that does not ask for them).
+//! (to an upstream only when it asks), the signed assertion when one is configured (likewise),
+//! the upstream's own headers and bearer secret, and none of the client's headers that could
+//! make the next hop act on another path, method or identity (nor the client's credentials,
+//! toward an upstream that does not ask for them).
 
-use edge_auth::{AuthzConfig, Forward, Refusal, Rejection, AUTHORIZATION_HEADER};
+use edge_auth::{
+    AuthzConfig, Forward, Refusal, Rejection, ASSERTION_HEADER, AUTHORIZATION_HEADER,
+    REQUEST_ID_HEADER,
+};
 use web_sys::{Request, RequestInit, RequestRedirect, Response};
 use worker::Env;
 use worker_glue::{header, strip_headers};
@@ -14,6 +18,7 @@ use worker_glue::{header, strip_headers};
 pub(crate) async fn to_origin(
     req: &Request,
     forward: &Forward,
+    assertion: Option<&str>,
     config: &AuthzConfig,
     env: &Env,
     request_id: &str,
@@ -43,6 +48,15 @@ pub(crate) async fn to_origin(
     if let Some(authorization) = &authorization {
         headers
             .set(AUTHORIZATION_HEADER, authorization)
+            .map_err(header_edit_failed)?;
+    }
+    // The assertion's `jti` is this id: the origin gets the same one.
+    headers
+        .set(REQUEST_ID_HEADER, request_id)
+        .map_err(header_edit_failed)?;
+    if let Some(assertion) = assertion {
+        headers
+            .set(ASSERTION_HEADER, assertion)
             .map_err(header_edit_failed)?;
     }
     worker_glue::fetch_origin(&forwarded).await.map_err(|e| {

@@ -1,6 +1,8 @@
-//! Per-isolate state: the configuration and the rule table compiled into this Worker.
+//! Per-isolate state: the configuration (with the gateway's JWK Set, made once), the rule table
+//! compiled into this Worker, and the imported assertion key.
 
 use edge_auth::{AuthzConfig, Rules};
+use jose_jwt_webcrypto::WebCryptoSigner;
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::Env;
@@ -13,6 +15,8 @@ const RULES: &str = include_str!(concat!(env!("OUT_DIR"), "/rules.toml"));
 pub(crate) struct Isolate {
     pub(crate) config: AuthzConfig,
     pub(crate) rules: Rules,
+    /// The assertion key, imported into WebCrypto on first use and kept for the isolate.
+    pub(crate) signer: WebCryptoSigner,
 }
 
 thread_local! {
@@ -31,6 +35,10 @@ impl Isolate {
         let config = AuthzConfig::from_env(read)
             .map_err(|e| e.to_string())?
             .with_upstreams(rules.table(), read);
-        Ok(Isolate { config, rules })
+        Ok(Isolate {
+            config,
+            rules,
+            signer: WebCryptoSigner::new(),
+        })
     }
 }

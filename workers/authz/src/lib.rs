@@ -2,17 +2,23 @@
 //!
 //! Per request: `edge_auth::authorize` decides (method, normalized path, identity only from a
 //! context signed for this very request, the rule table compiled into this Worker: first match,
-//! default deny), and an allowed request goes to the origin with exactly the path it matched.
+//! default deny), and an allowed request goes to the origin with exactly the path it matched,
+//! and, when configured, the assertion it signs for it (`X-Edge-Auth-Assertion`). The gateway's
+//! JWK Set is answered here, before the rule table.
 //! Every decision is made in the crates; this is glue.
 #![forbid(unsafe_code)]
 
 mod forward;
 mod isolate;
+mod sign;
 
-use edge_auth::{AuthzRequest, LogLine, RequestUrl, WorkerName, CONTEXT_HEADER};
+use edge_auth::{
+    AuthzRequest, GatewayAnswer, LogLine, LogLineBuilder, Outcome, Refusal, Rejection, RequestUrl,
+    WorkerName, CONTEXT_HEADER,
+};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
-use web_sys::Request;
+use web_sys::{Headers, Request, Response, ResponseInit};
 use worker::{console_log, Env};
 use worker_glue::{header, refuse, Answer, REQUEST_ID_HEADER};
 
@@ -41,22 +47,68 @@ async fn handle(req: Request, env: Env) -> Answer {
         method: &raw_method,
         url: &raw_url,
         context: context.as_deref(),
-        request_id: given_request_id.as_deref(),
+        // The id the origin receives and the assertion names: the auth Worker's (always
+        // well-formed), else one of ours, which no context can be bound to.
+        request_id: Some(&request_id),
     };
+    // The gateway's own endpoints: answered here, before the rule table, never forwarded.
+    if let Some(answer) = edge_auth::gateway_endpoint(&request, &isolate.config, &isolate.rules) {
+        return served(&answer, &request_id, log);
+    }
     let now = worker_glue::now_seconds();
     let forward = match edge_auth::authorize(&request, now, &isolate.config, &isolate.rules) {
         Ok(forward) => forward,
         Err(refusal) => return refuse(&refusal, &challenge, &request_id, log),
     };
+    let assertion = match &forward.assertion {
+        None => None,
+        Some(unsigned) => match sign::assertion(&isolate, unsigned, &request_id).await {
+            Ok(signed) => Some(signed),
+            // Fail closed: nothing goes to the origin without the assertion it expects.
+            Err(reason) => {
+                let refusal = Refusal::new(Rejection::Misconfigured, reason, &forward.facts);
+                return refuse(&refusal, &challenge, &request_id, log);
+            }
+        },
+    };
     let log = forward
         .facts
         .annotate(log)
         .outcome(edge_auth::Outcome::Allowed, forward.reason);
-    match forward::to_origin(&req, &forward, &isolate.config, &env, &request_id).await {
+    match forward::to_origin(
+        &req,
+        &forward,
+        assertion.as_deref(),
+        &isolate.config,
+        &env,
+        &request_id,
+    )
+    .await
+    {
         Ok(response) => {
             console_log!("{}", log.status(response.status()).build().to_json());
             Ok(response)
         }
         Err(refusal) => refuse(&refusal, &challenge, &request_id, log),
     }
+}
+
+/// The gateway's own answer (its JWK Set) with the request id, as on a refusal, and the
+/// request's log line.
+fn served(answer: &GatewayAnswer<'_>, request_id: &str, log: LogLineBuilder) -> Answer {
+    let headers = Headers::new()?;
+    headers.set(REQUEST_ID_HEADER, request_id)?;
+    headers.set("content-type", answer.content_type)?;
+    headers.set("cache-control", answer.cache_control)?;
+    let init = ResponseInit::new();
+    init.set_status(answer.status);
+    init.set_headers(&headers);
+    let response = Response::new_with_opt_str_and_init(Some(answer.body), &init)?;
+    let line = answer
+        .facts
+        .annotate(log)
+        .outcome(Outcome::Served, answer.reason)
+        .status(answer.status);
+    console_log!("{}", line.build().to_json());
+    Ok(response)
 }

@@ -1,7 +1,9 @@
 //! What `cargo xtask dev` runs: the local identity provider, the echo origin, a fake AI gateway
 //! behind the `ai` upstream, and both Workers on a fixed port, with Cloudflare Access as a token
-//! source (Bearer tokens work too). The demo's instructions and tokens are the xtask's own.
+//! source (Bearer tokens work too) and the assertion to the origin on (an EdDSA key generated at
+//! start). The demo's instructions and tokens are the xtask's own.
 
+use crate::assertion::AssertionKey;
 use crate::gateway::FakeGateway;
 use crate::harness::Harness;
 use crate::idp::IdentityProvider;
@@ -17,6 +19,8 @@ pub struct Demo {
     pub gateway: FakeGateway,
     /// The gateway's bearer secret (`CF_AI_GATEWAY_TOKEN`), random per run.
     pub gateway_token: String,
+    /// The key the authz Worker signs its assertion to the origin with (generated at start).
+    pub assertion_key: AssertionKey,
 }
 
 impl Demo {
@@ -25,15 +29,19 @@ impl Demo {
     pub fn start(port: u16) -> io::Result<Demo> {
         let gateway_token = keys::random_hex(16);
         let gateway = FakeGateway::start(&gateway_token)?;
+        let assertion_key = AssertionKey::ed25519();
+        let (var, value) = assertion_key.var();
         let harness = Harness::try_start_with(|c: StackConfig, idp: &IdentityProvider| {
             c.port(port)
                 .access(idp)
                 .ai_gateway(&gateway, Some(&gateway_token))
+                .authz_var(var, value)
         })?;
         Ok(Demo {
             harness,
             gateway,
             gateway_token,
+            assertion_key,
         })
     }
 }

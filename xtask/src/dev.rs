@@ -1,6 +1,7 @@
 //! `cargo xtask dev`: the whole product on this machine — a demo identity provider (ES256,
-//! EdDSA and RS256 keys it generates), an echo origin, and both Workers in workerd — with
-//! ready-to-paste requests for the demo users.
+//! EdDSA and RS256 keys it generates), an echo origin, and both Workers in workerd, signing
+//! the assertion to the origin with an EdDSA key generated at start — with ready-to-paste
+//! requests for the demo users and a line that decodes the assertion.
 
 use crate::setup;
 use crate::util::{step, Failure, Result};
@@ -104,5 +105,12 @@ fn instructions(demo: &Demo) -> String {
     for (expect, command) in lines {
         out.push_str(&format!("# {expect}\n{command}\n\n"));
     }
+    // The echo origin answers with the headers it received, the assertion among them.
+    out.push_str(&format!(
+        "# the assertion the origin received (EdDSA, kid {}), its claims decoded; the keys: {url}/.well-known/edge-auth/jwks.json\n\
+         curl -s {} {url}/hello | jq -r '.headers[\"x-edge-auth-assertion\"]' | cut -d. -f2 | tr '_-' '/+' | base64 -d 2>/dev/null; echo\n\n",
+        demo.assertion_key.kid().unwrap_or("?"),
+        bearer(&user)
+    ));
     out
 }

@@ -10,6 +10,8 @@ use crate::stacks::Kind;
 /// One scenario at one concurrency: the per-round differences, candidate minus Rust, in µs.
 #[derive(Debug, PartialEq)]
 pub(crate) struct Comparison {
+    /// The stack compared with the Rust pair (the candidate, or the assertion stack).
+    pub(crate) stack: Kind,
     pub(crate) scenario: &'static str,
     pub(crate) concurrency: usize,
     pub(crate) deltas_us: Vec<f64>,
@@ -40,11 +42,13 @@ impl Comparison {
     pub(crate) fn line(&self) -> String {
         let rounds: Vec<String> = self.deltas_us.iter().map(|d| format!("{d:+.0}")).collect();
         format!(
-            "bench: A/B {} c={}: candidate - rust CPU per request by round [{}] us; median {:+.0} us; candidate lower in {} of {}",
+            "bench: A/B {} c={}: {} - rust CPU per request by round [{}] us; median {:+.0} us; {} lower in {} of {}",
             self.scenario,
             self.concurrency,
+            self.stack.label(),
             rounds.join(", "),
             self.median_us(),
+            self.stack.label(),
             self.candidate_lower(),
             self.deltas_us.len()
         )
@@ -59,19 +63,19 @@ pub(crate) fn compare(measurements: &[Measurement]) -> Vec<Comparison> {
     for m in measurements {
         match m.stack {
             Kind::Rust => last_rust = Some(m),
-            Kind::Candidate => {
+            Kind::Candidate | Kind::RustAssertion => {
                 let Some(rust) = last_rust
                     .filter(|r| r.scenario == m.scenario && r.concurrency == m.concurrency)
                 else {
                     continue;
                 };
                 let delta = m.cpu_us_per_request - rust.cpu_us_per_request;
-                match out
-                    .iter_mut()
-                    .find(|c| c.scenario == m.scenario && c.concurrency == m.concurrency)
-                {
+                match out.iter_mut().find(|c| {
+                    c.stack == m.stack && c.scenario == m.scenario && c.concurrency == m.concurrency
+                }) {
                     Some(c) => c.deltas_us.push(delta),
                     None => out.push(Comparison {
+                        stack: m.stack,
                         scenario: m.scenario,
                         concurrency: m.concurrency,
                         deltas_us: vec![delta],
@@ -130,8 +134,33 @@ mod tests {
     }
 
     #[test]
+    fn the_assertion_stack_is_compared_with_the_rust_pair_apart_from_a_candidate() {
+        let runs = [
+            m("repeated-es256-assertion", 1, Kind::Rust, 100.0),
+            m("repeated-es256-assertion", 1, Kind::Candidate, 90.0),
+            m("repeated-es256-assertion", 1, Kind::RustAssertion, 130.0),
+        ];
+        let got = compare(&runs);
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            (got[0].stack, got[0].deltas_us.clone()),
+            (Kind::Candidate, vec![-10.0])
+        );
+        assert_eq!(
+            (got[1].stack, got[1].deltas_us.clone()),
+            (Kind::RustAssertion, vec![30.0])
+        );
+        assert!(
+            got[1].line().contains("rust+assertion - rust CPU"),
+            "{}",
+            got[1].line()
+        );
+    }
+
+    #[test]
     fn an_even_number_of_rounds_takes_the_middle_mean_and_no_candidate_gives_nothing() {
         let c = Comparison {
+            stack: Kind::Candidate,
             scenario: "x",
             concurrency: 1,
             deltas_us: vec![4.0, -2.0, 10.0, 0.0],

@@ -618,6 +618,7 @@ fn colour(kind: Kind) -> &'static str {
     match kind {
         Kind::Rust => "#d9480f",
         Kind::Candidate => "#7048e8",
+        Kind::RustAssertion => "#e8590c",
         Kind::Hardened => "#1971c2",
         Kind::Js => "#2f9e44",
         Kind::Floor => "#868e96",

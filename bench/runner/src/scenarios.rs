@@ -15,6 +15,9 @@ pub(crate) struct Scenario {
     pub(crate) expected: u16,
     /// Whether this scenario's latency is held to the added-p50 budget (the repeated token).
     pub(crate) held_to_added_p50: bool,
+    /// Measured on the Rust pair with the assertion on (`rust+assertion`, ES256) and, for the
+    /// A/B, on the Rust pair without it; no other stack signs an assertion.
+    pub(crate) assertion: bool,
 }
 
 /// The path most scenarios request (the catch-all rule, after the project's other rules).
@@ -81,6 +84,7 @@ pub(crate) fn all(idp: &IdentityProvider, distinct: usize) -> Vec<Scenario> {
             requests: Arc::new(vec![request(api, Some(&repeated))]),
             expected: 200,
             held_to_added_p50: true,
+            assertion: false,
         },
         Scenario {
             name: "distinct-es256",
@@ -88,6 +92,7 @@ pub(crate) fn all(idp: &IdentityProvider, distinct: usize) -> Vec<Scenario> {
             requests: to_requests(api, &es256),
             expected: 200,
             held_to_added_p50: false,
+            assertion: false,
         },
         Scenario {
             name: "distinct-eddsa",
@@ -95,6 +100,7 @@ pub(crate) fn all(idp: &IdentityProvider, distinct: usize) -> Vec<Scenario> {
             requests: to_requests(api, &eddsa),
             expected: 200,
             held_to_added_p50: false,
+            assertion: false,
         },
         Scenario {
             name: "distinct-rs256",
@@ -102,6 +108,7 @@ pub(crate) fn all(idp: &IdentityProvider, distinct: usize) -> Vec<Scenario> {
             requests: to_requests(api, &rs256),
             expected: 200,
             held_to_added_p50: false,
+            assertion: false,
         },
         Scenario {
             name: "bad-signature",
@@ -109,6 +116,7 @@ pub(crate) fn all(idp: &IdentityProvider, distinct: usize) -> Vec<Scenario> {
             requests: to_requests(api, &bad),
             expected: 401,
             held_to_added_p50: false,
+            assertion: false,
         },
         Scenario {
             name: "forbidden",
@@ -116,6 +124,7 @@ pub(crate) fn all(idp: &IdentityProvider, distinct: usize) -> Vec<Scenario> {
             requests: to_requests(FORBIDDEN_PATH, &forbidden),
             expected: 403,
             held_to_added_p50: false,
+            assertion: false,
         },
         Scenario {
             name: "anonymous",
@@ -123,6 +132,7 @@ pub(crate) fn all(idp: &IdentityProvider, distinct: usize) -> Vec<Scenario> {
             requests: Arc::new(vec![request(api, None)]),
             expected: 401,
             held_to_added_p50: false,
+            assertion: false,
         },
         Scenario {
             name: "deep-rule",
@@ -131,6 +141,16 @@ pub(crate) fn all(idp: &IdentityProvider, distinct: usize) -> Vec<Scenario> {
             requests: Arc::new(vec![request(DEEP_RULE_PATH, Some(&repeated))]),
             expected: 200,
             held_to_added_p50: false,
+            assertion: false,
+        },
+        Scenario {
+            name: "repeated-es256-assertion",
+            what: "repeated-es256 with the assertion to the origin on (ASSERTION_SIGNING_JWK, \
+                   ES256): rust+assertion against rust, GET /api/items -> 200",
+            requests: Arc::new(vec![request(api, Some(&repeated))]),
+            expected: 200,
+            held_to_added_p50: false,
+            assertion: true,
         },
     ]
 }

@@ -26,6 +26,9 @@ pub(crate) enum Kind {
     Rust,
     /// `--candidate DIR`: other Rust bundles, measured right after `Rust` (A/B of a lever).
     Candidate,
+    /// The Rust bundles with the assertion to the origin on (an ES256 `ASSERTION_SIGNING_JWK`),
+    /// only for the scenarios that ask for it.
+    RustAssertion,
     /// The jose design given edge-auth's guarantees (`js/hardened-*.js`).
     Hardened,
     /// The seed jose design as written (`js/auth.js`, `js/authz.js`).
@@ -34,6 +37,16 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// Whether this stack measures `scenario`: the assertion stack only the assertion
+    /// scenarios, which only it and the Rust pair (their A/B) measure.
+    pub(crate) fn measures(self, scenario: &Scenario) -> bool {
+        match self {
+            Kind::RustAssertion => scenario.assertion,
+            Kind::Rust => true,
+            _ => !scenario.assertion,
+        }
+    }
+
     /// Every stack of a run but the optional candidate.
     pub(crate) const ALL: [Kind; 4] = [Kind::Rust, Kind::Hardened, Kind::Js, Kind::Floor];
 
@@ -41,6 +54,7 @@ impl Kind {
         match self {
             Kind::Rust => "rust",
             Kind::Candidate => "candidate",
+            Kind::RustAssertion => "rust+assertion",
             Kind::Hardened => "hardened",
             Kind::Js => "jose",
             Kind::Floor => "floor",
@@ -95,10 +109,15 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
         all.retain(|s| only.iter().any(|o| o == s.name));
     }
 
+    if all.iter().any(|s| s.assertion) {
+        let rust = bundles.get(&Kind::Rust).ok_or("missing bundle")?.clone();
+        bundles.insert(Kind::RustAssertion, rust);
+    }
     let secret = e2e::keys::random_hex(32);
+    let assertion_key = e2e::AssertionKey::p256().var().1;
     let mut stacks = Vec::new();
     for (&kind, (auth, authz)) in &bundles {
-        let (auth_vars, authz_vars) = vars(&root, kind, &idp, &origin, &secret)?;
+        let (auth_vars, authz_vars) = vars(&root, kind, &idp, &origin, &secret, &assertion_key)?;
         let dir = out.join(kind.label());
         let port = e2e::stack::free_port()?;
         let workerd = Workerd::start(
@@ -130,7 +149,7 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
     for scenario in &all {
         for &concurrency in &options.concurrency {
             for _round in 0..options.rounds {
-                for stack in &stacks {
+                for stack in stacks.iter().filter(|s| s.kind.measures(scenario)) {
                     let m = measure(options, stack, scenario, concurrency, &origin)?;
                     eprintln!(
                         "bench: {:<15} c={:<3} {:<9} {:>8.0} req/s  p50 {:>7.0} us  p99 {:>7.0} us  cpu {:>6.0} us/req{}",
@@ -331,7 +350,7 @@ fn soak(
 /// anything is measured (the first one also makes each auth Worker fetch the key set).
 fn smoke(stacks: &[Stack], all: &[Scenario]) -> Result<()> {
     for stack in stacks {
-        for scenario in all {
+        for scenario in all.iter().filter(|s| stack.kind.measures(s)) {
             let plan = Load {
                 addr: stack.workerd.addr(),
                 requests: Arc::clone(&scenario.requests),
@@ -397,7 +416,7 @@ fn bundles(
                 let (config, env): (PathBuf, &[_]) = match (kind, worker) {
                     // The project's own configs: their [build] compiles the table named by
                     // the environment into both Workers.
-                    (Kind::Rust | Kind::Candidate, _) => {
+                    (Kind::Rust | Kind::Candidate | Kind::RustAssertion, _) => {
                         (root.join(format!("wrangler.{worker}.toml")), &rules_env)
                     }
                     (Kind::Hardened, "auth") => (js_config(&js.join("hardened-auth.js"))?, &[]),
@@ -459,6 +478,7 @@ fn vars(
     idp: &IdentityProvider,
     origin: &EchoOrigin,
     secret: &str,
+    assertion_jwk: &str,
 ) -> Result<(Vars, Vars)> {
     let identity: Vars = [
         ("JWKS_URL", idp.jwks_url()),
@@ -477,7 +497,7 @@ fn vars(
         .into_iter()
         .collect();
     Ok(match kind {
-        Kind::Rust | Kind::Candidate => {
+        Kind::Rust | Kind::Candidate | Kind::RustAssertion => {
             // The shipped [vars], then the bench's values on top.
             let mut auth = toml_vars(&root.join("wrangler.auth.toml"))?;
             auth.extend(identity);
@@ -485,6 +505,12 @@ fn vars(
             let mut authz = toml_vars(&root.join("wrangler.authz.toml"))?;
             authz.extend(origin_var);
             authz.insert("CONTEXT_SECRET".to_string(), secret.to_string());
+            if kind == Kind::RustAssertion {
+                authz.insert(
+                    "ASSERTION_SIGNING_JWK".to_string(),
+                    assertion_jwk.to_string(),
+                );
+            }
             (auth, authz)
         }
         Kind::Hardened => {

@@ -62,6 +62,7 @@ fn alice() -> Identity {
         email: Some("alice@example.com".into()),
         exp: NOW + 300,
         issuer: "https://idp.test/".into(),
+        act: None,
     }
 }
 
@@ -296,4 +297,40 @@ fn an_identity_value_that_cannot_go_in_a_plain_header_refuses_the_request() {
             r#"{"user_id":"j\u00f6rg@b\u00fccher.example"}"#
         ))
     );
+}
+
+#[test]
+fn the_assertion_goes_to_an_upstream_only_when_it_asks_and_states_the_path_it_receives() {
+    // 64 bytes, base64url: an HS512 assertion key.
+    let key =
+        "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQ";
+    let c = config(&[("ASSERTION_SECRET", key)]);
+
+    // The ai upstream does not ask for identity headers: no assertion either.
+    let ai = run(&c, "https://api.example/ai/chat", Some(&alice())).unwrap();
+    assert!(ai.assertion.is_none());
+
+    // The plain upstream asks: the assertion names its origin and the path it receives.
+    let plain = run(&c, "https://api.example/plain/a/./b?q=1", Some(&alice())).unwrap();
+    assert_eq!(plain.target, "https://plain.example/base/plain/a/b?q=1");
+    let claims = plain
+        .assertion
+        .expect("an upstream that asks gets it")
+        .claims()
+        .clone();
+    assert_eq!(claims.aud, "https://plain.example");
+    assert_eq!(claims.path, "/base/plain/a/b?q=1");
+    assert_eq!(claims.htm, "POST");
+    assert_eq!(claims.sub.as_deref(), Some("alice"));
+    assert_eq!(claims.rule, "plain");
+
+    // The default target keeps it, naming ORIGIN_URL's origin.
+    let default = run(&c, "https://api.example/other", Some(&alice())).unwrap();
+    let claims = default
+        .assertion
+        .expect("the origin gets it")
+        .claims()
+        .clone();
+    assert_eq!(claims.aud, "https://origin.example");
+    assert_eq!(claims.path, "/other");
 }

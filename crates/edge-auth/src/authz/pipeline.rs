@@ -233,7 +233,11 @@ pub fn authorize(
                 forward_client_credentials: u.forward_client_credentials(),
                 identity_headers: u.identity_headers(),
             };
-            (base.origin(), url.path_and_query(&full_path), Some(upstream))
+            (
+                base.origin(),
+                url.path_and_query(&full_path),
+                Some(upstream),
+            )
         }
     };
     let target = join_origin(target_origin, &path_and_query)

@@ -37,6 +37,7 @@ fn identity(value: &str) -> Identity {
         email: Some(value.into()),
         exp: 0,
         issuer: value.into(),
+        act: None,
     }
 }
 

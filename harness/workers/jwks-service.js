@@ -1,7 +1,7 @@
 // A key-set service for the end-to-end tests, bound to the auth Worker as JWKS_SERVICE's
-// binding: it answers /.well-known/jwks.json with whatever the test's identity provider
-// serves at JWKS_UPSTREAM (status, body, Cache-Control), so the test rotates and retires keys
-// and makes the set fail (500, garbage) there. When the upstream is down, its fetch throws and
+// binding: it answers /.well-known/jwks.json with whatever JWKS_UPSTREAM serves (status, body,
+// Cache-Control) — the test's identity provider, so the test rotates and retires keys and makes
+// the set fail (500, garbage) there, or another gateway's /.well-known/edge-auth/jwks.json. When the upstream is down, its fetch throws and
 // this Worker fails the way a broken service does (workerd answers 500).
 export default {
   async fetch(request, env) {

@@ -12,7 +12,9 @@
 //!
 //! Three stacks, one at a time where they can be: the internal gateway, the gateway, then the
 //! gateway rotated (a new key, the old one published as ASSERTION_PREVIOUS_PUBLIC_JWK) on the
-//! same port, so the relay's upstream stays the same URL.
+//! same port, so the relay's upstream stays the same URL. The gateway is down twice: before
+//! it first starts (no set ever had: 503) and after the rotation (a set held: its keys work,
+//! nothing else does).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -286,4 +288,27 @@ fn the_gateways_assertion_is_a_delegated_token_for_the_service_behind_it() {
     assert_accepted(&internal, &held, "an assertion under the previous key");
     assert_accepted(&internal, &alice, "the first assertion, again");
     assert_eq!(served_sets(&rotated, 1), 1, "known kids need no fetch");
+
+    // The gateway down again, with a set held: the relay fails, and what that set does not
+    // verify is refused (401 after a refetch attempt), while its keys keep working.
+    let dave = assertion_for(&rotated, "dave", &["user"]);
+    drop(rotated);
+    sleep(PAST_COOLDOWN);
+    let events_before = internal.stack.log().matches("jwks_event").count();
+    let unknown = signed(
+        &AssertionKey::ed25519(),
+        &json!({"alg": "EdDSA", "typ": "edge-auth+jwt", "kid": "gw-ed-unknown"}),
+        &claims,
+    );
+    internal.assert_invalid_token(&present(&internal, &unknown));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while internal.stack.log().matches("jwks_event").count() == events_before {
+        assert!(
+            Instant::now() < deadline,
+            "no refetch was attempted\n{}",
+            internal.log_tail()
+        );
+        sleep(Duration::from_millis(50));
+    }
+    assert_accepted(&internal, &dave, "a held key while the gateway is down");
 }

@@ -1,8 +1,10 @@
 //! The A/B summary of a `--candidate` run: per scenario and concurrency, the candidate's workerd
 //! CPU per request minus the Rust pair's, round by round. The two are measured back to back in
 //! every round, so a round's difference is far steadier than either figure across rounds on a
-//! shared machine; the summary gives each difference, their median and how many favour the
-//! candidate.
+//! shared machine; the summary gives each difference, their median, the ratio of the two stacks'
+//! median rounds and how many rounds favour either. The same pairing measures the assertion's
+//! cost (`rust+assertion` against `rust`). The terminal gets one line per comparison, the report
+//! a table (`report.rs`).
 
 use crate::report::Measurement;
 use crate::stacks::Kind;
@@ -15,27 +17,58 @@ pub(crate) struct Comparison {
     pub(crate) scenario: &'static str,
     pub(crate) concurrency: usize,
     pub(crate) deltas_us: Vec<f64>,
+    /// The Rust pair's CPU per request in each paired round.
+    pub(crate) rust_us: Vec<f64>,
+    /// The compared stack's CPU per request in the same rounds.
+    pub(crate) stack_us: Vec<f64>,
+}
+
+/// The median (the mean of the two middle values for an even count; 0 for none).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let middle = |i: usize| sorted.get(i).copied().unwrap_or(0.0);
+    if n % 2 == 1 {
+        middle(n / 2)
+    } else if n == 0 {
+        0.0
+    } else {
+        (middle(n / 2 - 1) + middle(n / 2)) / 2.0
+    }
 }
 
 impl Comparison {
     /// The median difference (negative: the candidate is cheaper).
     pub(crate) fn median_us(&self) -> f64 {
-        let mut sorted = self.deltas_us.clone();
-        sorted.sort_by(f64::total_cmp);
-        let n = sorted.len();
-        let middle = |i: usize| sorted.get(i).copied().unwrap_or(0.0);
-        if n % 2 == 1 {
-            middle(n / 2)
-        } else if n == 0 {
-            0.0
-        } else {
-            (middle(n / 2 - 1) + middle(n / 2)) / 2.0
-        }
+        median(&self.deltas_us)
+    }
+
+    /// The Rust pair's median CPU per request over the paired rounds.
+    pub(crate) fn rust_median_us(&self) -> f64 {
+        median(&self.rust_us)
+    }
+
+    /// The compared stack's median CPU per request over the paired rounds.
+    pub(crate) fn stack_median_us(&self) -> f64 {
+        median(&self.stack_us)
+    }
+
+    /// The compared stack's median over the Rust pair's (1.10: 10 % more CPU per request);
+    /// `None` when the Rust pair's median is not a positive figure.
+    pub(crate) fn ratio_of_medians(&self) -> Option<f64> {
+        let (a, b) = (self.stack_median_us(), self.rust_median_us());
+        (b > 0.0 && a.is_finite() && b.is_finite()).then(|| a / b)
     }
 
     /// In how many rounds the candidate used less CPU per request.
     pub(crate) fn candidate_lower(&self) -> usize {
         self.deltas_us.iter().filter(|d| **d < 0.0).count()
+    }
+
+    /// In how many rounds the compared stack used more CPU per request.
+    pub(crate) fn higher(&self) -> usize {
+        self.deltas_us.iter().filter(|d| **d > 0.0).count()
     }
 
     /// One line for the terminal.
@@ -73,12 +106,18 @@ pub(crate) fn compare(measurements: &[Measurement]) -> Vec<Comparison> {
                 match out.iter_mut().find(|c| {
                     c.stack == m.stack && c.scenario == m.scenario && c.concurrency == m.concurrency
                 }) {
-                    Some(c) => c.deltas_us.push(delta),
+                    Some(c) => {
+                        c.deltas_us.push(delta);
+                        c.rust_us.push(rust.cpu_us_per_request);
+                        c.stack_us.push(m.cpu_us_per_request);
+                    }
                     None => out.push(Comparison {
                         stack: m.stack,
                         scenario: m.scenario,
                         concurrency: m.concurrency,
                         deltas_us: vec![delta],
+                        rust_us: vec![rust.cpu_us_per_request],
+                        stack_us: vec![m.cpu_us_per_request],
                     }),
                 }
             }
@@ -123,6 +162,12 @@ mod tests {
         assert_eq!(got[0].deltas_us, vec![-10.0, 10.0, -30.0]);
         assert_eq!(got[0].median_us(), -10.0);
         assert_eq!(got[0].candidate_lower(), 2);
+        assert_eq!(got[0].higher(), 1);
+        // The ratio is of the two stacks' medians over the paired rounds (240 / 260), not
+        // of the median difference to anything.
+        assert_eq!(got[0].rust_us, vec![250.0, 300.0, 260.0]);
+        assert_eq!(got[0].stack_us, vec![240.0, 310.0, 230.0]);
+        assert_eq!(got[0].ratio_of_medians(), Some(240.0 / 260.0));
         assert_eq!(
             got[0].line(),
             "bench: A/B anonymous c=32: candidate - rust CPU per request by round [-10, +10, -30] us; median -10 us; candidate lower in 2 of 3"
@@ -164,8 +209,14 @@ mod tests {
             scenario: "x",
             concurrency: 1,
             deltas_us: vec![4.0, -2.0, 10.0, 0.0],
+            rust_us: vec![100.0, 100.0, 100.0, 100.0],
+            stack_us: vec![104.0, 98.0, 110.0, 100.0],
         };
         assert_eq!(c.median_us(), 2.0);
+        assert_eq!((c.higher(), c.candidate_lower()), (2, 1));
         assert!(compare(&[m("x", 1, Kind::Rust, 1.0), m("x", 1, Kind::Js, 2.0)]).is_empty());
+        // No Rust figure to divide by: no ratio.
+        let zero = compare(&[m("x", 1, Kind::Rust, 0.0), m("x", 1, Kind::Candidate, 2.0)]);
+        assert_eq!(zero.first().map(Comparison::ratio_of_medians), Some(None));
     }
 }

@@ -90,7 +90,19 @@ impl Options {
                     }
                 }
                 "--scenarios" => {
-                    options.scenarios = Some(value()?.split(',').map(str::to_string).collect());
+                    let names: Vec<String> = value()?.split(',').map(str::to_string).collect();
+                    // A misspelt name would otherwise run nothing after minutes of bundling.
+                    if let Some(unknown) = names
+                        .iter()
+                        .find(|n| !crate::scenarios::NAMES.contains(&n.as_str()))
+                    {
+                        return Err(format!(
+                            "--scenarios: no scenario is named {unknown:?}; the scenarios are {}",
+                            crate::scenarios::NAMES.join(", ")
+                        )
+                        .into());
+                    }
+                    options.scenarios = Some(names);
                 }
                 "--reuse-bundles" => options.reuse_bundles = true,
                 "--inspect" => options.inspect = Some(value()?),
@@ -115,4 +127,37 @@ fn seconds(text: &str, min: u64, max: u64) -> Result<Duration> {
         return Err(format!("{secs} s is outside {min}..={max}").into());
     }
     Ok(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options> {
+        Options::parse(args.iter().map(|a| a.to_string()))
+    }
+
+    #[test]
+    fn scenarios_are_taken_by_their_names_and_an_unknown_one_is_refused() {
+        let Ok(options) = parse(&["--scenarios", "repeated-es256-assertion,anonymous"]) else {
+            panic!("known names refused");
+        };
+        assert_eq!(
+            options.scenarios,
+            Some(vec![
+                "repeated-es256-assertion".to_string(),
+                "anonymous".to_string()
+            ])
+        );
+        for wrong in ["repeated-es256-assertio", "anonymous,", "", "Anonymous"] {
+            let Err(e) = parse(&["--scenarios", wrong]) else {
+                panic!("{wrong:?} accepted");
+            };
+            let e = e.to_string();
+            assert!(
+                e.contains("no scenario is named") && e.contains("repeated-es256-assertion"),
+                "{e}"
+            );
+        }
+    }
 }

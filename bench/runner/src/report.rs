@@ -1,5 +1,6 @@
 //! The Markdown report and the budget checks.
 
+use crate::ab::Comparison;
 use crate::bundle::Size;
 use crate::load::Outcome;
 use crate::options::Options;
@@ -69,12 +70,25 @@ pub(crate) struct SizeRow {
     pub(crate) upload: Size,
 }
 
+/// A scenario that `--scenarios` left out: what its budget lines would have held.
+pub(crate) struct LeftOut {
+    pub(crate) name: &'static str,
+    pub(crate) held_to_added_p50: bool,
+    /// Measured only on `rust+assertion` and `rust`: no budget, its own section.
+    pub(crate) assertion: bool,
+}
+
 /// Everything the report shows.
 pub(crate) struct Report {
     pub(crate) options: Options,
     /// Name, description, whether held to the added-latency budget.
     pub(crate) scenarios: Vec<(&'static str, &'static str, bool)>,
     pub(crate) measurements: Vec<Measurement>,
+    /// The A/B comparisons with the Rust pair, round by round (before `measurements` were
+    /// reduced to median rounds): `rust+assertion` and the candidate.
+    pub(crate) comparisons: Vec<Comparison>,
+    /// The scenarios not run.
+    pub(crate) left_out: Vec<LeftOut>,
     /// The filler probe of every stack but the floor.
     pub(crate) tables: Vec<TableProbe>,
     /// One soak per stack (the Rust pair first), or none.
@@ -106,14 +120,20 @@ pub(crate) fn render(r: &Report, chart: &str) -> (String, bool) {
     );
     header(&mut md, r);
     let (budgets, pass) = budgets(r);
-    let _ = writeln!(
-        md,
-        "## Budgets: {}\n",
-        if pass { "all PASS" } else { "FAIL" }
-    );
+    let not_run = budgets.lines().filter(|l| l.starts_with(NOT_RUN)).count();
+    let verdict = match (pass, not_run) {
+        (false, _) => "FAIL".to_string(),
+        (true, 0) => "all PASS".to_string(),
+        (true, n) => format!("all PASS of those run, {n} not run"),
+    };
+    let _ = writeln!(md, "## Budgets: {verdict}\n");
     md.push_str(&budgets);
     md.push_str("\n## Targets (not budgets)\n\n");
     md.push_str(&targets(r));
+    assertion_cost(&mut md, r);
+    if r.options.candidate.is_some() {
+        candidate_ab(&mut md, r);
+    }
     let _ = writeln!(
         md,
         "\n## CPU per request, every stack\n\n![workerd CPU time per request, by scenario and concurrency, one bar per stack]({chart})"
@@ -209,6 +229,15 @@ fn header(md: &mut String, r: &Report) {
     md.push('\n');
 }
 
+/// `v` with `decimals` decimals, or "-" where the stack was not measured (NaN).
+fn fixed(v: f64, decimals: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.decimals$}")
+    } else {
+        "-".to_string()
+    }
+}
+
 fn ratio(a: f64, b: f64) -> String {
     if b > 0.0 && a.is_finite() && b.is_finite() {
         format!("{:.2}", a / b)
@@ -250,7 +279,11 @@ fn throughput(md: &mut String, r: &Report) {
         let p99 = per_stack(r, s, c, |m| m.outcome.quantile_us(0.99) / 1000.0);
         let _ = writeln!(
             md,
-            "| {s} | {c} | {rs:.0} | {hd:.0} | {js:.0} | {fl:.0} | {} | {} | {} | {} | {} |",
+            "| {s} | {c} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            fixed(rs, 0),
+            fixed(hd, 0),
+            fixed(js, 0),
+            fixed(fl, 0),
             ratio(rs, hd),
             ratio(rs, js),
             ratio(rs, fl),
@@ -263,7 +296,7 @@ fn throughput(md: &mut String, r: &Report) {
 fn slashed(values: &[f64]) -> String {
     values
         .iter()
-        .map(|v| format!("{v:.2}"))
+        .map(|v| fixed(*v, 2))
         .collect::<Vec<_>>()
         .join(" / ")
 }
@@ -279,13 +312,102 @@ fn cpu(md: &mut String, r: &Report) {
         let cores = per_stack(r, s, c, |m| m.cpu_share);
         let _ = writeln!(
             md,
-            "| {s} | {c} | {rs:.0} | {hd:.0} | {js:.0} | {fl:.0} | {} | {} | {} | {} | {} | {} |",
+            "| {s} | {c} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            fixed(rs, 0),
+            fixed(hd, 0),
+            fixed(js, 0),
+            fixed(fl, 0),
             ratio(rs, hd),
             ratio(rs, js),
             ratio(rs, fl),
             ratio(rs - fl, hd - fl),
             ratio(rs - fl, js - fl),
             slashed(&cores),
+        );
+    }
+}
+
+/// The assertion's cost: `rust+assertion` against `rust` on the assertion scenarios, round
+/// by round.
+fn assertion_cost(md: &mut String, r: &Report) {
+    md.push_str("\n## The assertion's cost\n\n");
+    md.push_str(
+        "`rust+assertion` is the Rust pair with an ES256 `ASSERTION_SIGNING_JWK`; on `repeated-es256-assertion` \
+         it and `rust` are measured back to back in every round, so a round's difference is steadier than \
+         either figure across rounds. What it adds, per forwarded request, is the authz Worker's work on the \
+         assertion: its claims serialized to JSON and one ES256 signature by WebCrypto (`crypto.subtle.sign`, \
+         ECDSA P-256 with SHA-256, the key imported once per isolate).\n\n",
+    );
+    let run: Vec<&Comparison> = r
+        .comparisons
+        .iter()
+        .filter(|c| c.stack == Kind::RustAssertion)
+        .collect();
+    if run.is_empty() {
+        let _ = writeln!(
+            md,
+            "{NOT_RUN}: no assertion scenario was measured (see `--scenarios`)."
+        );
+    } else {
+        comparison_table(md, &run);
+    }
+}
+
+/// `--candidate`: the candidate against `rust`, every scenario it measured, round by round.
+fn candidate_ab(md: &mut String, r: &Report) {
+    md.push_str("\n## A/B: candidate\n\n");
+    md.push_str(
+        "`candidate` = the Rust bundles given by `--candidate`, measured right after `rust` in every round \
+         of every scenario but the assertion's; keep a lever only if it is lower in (nearly) every round.\n\n",
+    );
+    let run: Vec<&Comparison> = r
+        .comparisons
+        .iter()
+        .filter(|c| c.stack == Kind::Candidate)
+        .collect();
+    if run.is_empty() {
+        let _ = writeln!(
+            md,
+            "{NOT_RUN}: the candidate was not measured on any scenario."
+        );
+    } else {
+        comparison_table(md, &run);
+    }
+}
+
+/// One row per scenario and concurrency: each round's difference, their median, the ratio of
+/// the two stacks' medians and in how many rounds the compared stack was higher and lower.
+fn comparison_table(md: &mut String, comparisons: &[&Comparison]) {
+    let Some(label) = comparisons.first().map(|c| c.stack.label()) else {
+        return;
+    };
+    let _ = writeln!(
+        md,
+        "| scenario | c | {label} − rust CPU µs/request, by round | median µs | {label} / rust (median rounds) | rounds {label} higher / lower |\n\
+         |---|---:|---|---:|---:|---:|"
+    );
+    for c in comparisons {
+        let rounds: Vec<String> = c.deltas_us.iter().map(|d| format!("{d:+.0}")).collect();
+        let ratio = c.ratio_of_medians().map_or_else(
+            || "-".to_string(),
+            |q| {
+                format!(
+                    "{q:.2} ({:.0} / {:.0} µs)",
+                    c.stack_median_us(),
+                    c.rust_median_us()
+                )
+            },
+        );
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:+.0} | {ratio} | {} / {} of {} |",
+            c.scenario,
+            c.concurrency,
+            rounds.join(", "),
+            c.median_us(),
+            c.higher(),
+            c.candidate_lower(),
+            c.deltas_us.len()
         );
     }
 }
@@ -436,6 +558,9 @@ impl Soak {
     }
 }
 
+/// How a budget line starts when what it checks was not measured: not a PASS, not a FAIL.
+const NOT_RUN: &str = "- not run";
+
 fn mark(ok: bool) -> &'static str {
     if ok {
         "PASS"
@@ -572,7 +697,25 @@ fn budgets(r: &Report) -> (String, bool) {
             );
         }
     } else {
-        let _ = writeln!(md, "- (soak not run)");
+        let _ = writeln!(
+            md,
+            "{NOT_RUN} soak: `--soak 0` (its transport errors, statuses and memory plateau were not checked)"
+        );
+    }
+    for left in r.left_out.iter().filter(|l| !l.assertion) {
+        let mut what = vec!["CPU and throughput rust vs hardened"];
+        if JOSE_CPU_BUDGET_SCENARIOS.contains(&left.name) {
+            what.push("CPU rust vs jose");
+        }
+        if left.held_to_added_p50 {
+            what.push("p50 added over the floor at c=1");
+        }
+        let _ = writeln!(
+            md,
+            "{NOT_RUN} {}: {} (left out by `--scenarios`)",
+            left.name,
+            what.join(", ")
+        );
     }
     (md, all)
 }
@@ -811,8 +954,20 @@ mod tests {
     }
 
     fn report(measurements: Vec<Measurement>) -> Report {
-        let Ok(options) = Options::parse(["--concurrency", "1,32"].map(String::from).into_iter())
-        else {
+        report_with(&["--concurrency", "1,32"], measurements)
+    }
+
+    /// A report as the run makes it from every round: the comparisons from the rounds in the
+    /// order taken, the figures from each stack's median round.
+    fn report_of_rounds(args: &[&str], rounds: Vec<Measurement>) -> Report {
+        let comparisons = crate::ab::compare(&rounds);
+        let mut r = report_with(args, crate::rounds::median_rounds(rounds));
+        r.comparisons = comparisons;
+        r
+    }
+
+    fn report_with(args: &[&str], measurements: Vec<Measurement>) -> Report {
+        let Ok(options) = Options::parse(args.iter().map(|a| a.to_string())) else {
             panic!("options");
         };
         let mut scenarios: Vec<(&'static str, &'static str, bool)> = Vec::new();
@@ -824,7 +979,9 @@ mod tests {
         Report {
             options,
             scenarios,
+            comparisons: crate::ab::compare(&measurements),
             measurements,
+            left_out: Vec::new(),
             tables: Vec::new(),
             soaks: Vec::new(),
             sizes: Vec::new(),
@@ -983,5 +1140,177 @@ mod tests {
         let tallest = height("data-stack=\"hardened\" data-scenario=\"deep-rule\" data-c=\"1\"");
         assert!(tallest > height("data-stack=\"rust\" data-scenario=\"deep-rule\" data-c=\"1\""));
         assert!(tallest > 0.0);
+    }
+
+    /// `repeated-es256-assertion` alone: `rust` then `rust+assertion` in each round, at both
+    /// concurrencies. c=1: rust 600, 640, 620 and rust+assertion 650, 700, 615 µs; c=32: rust
+    /// 300, 320, 310 and rust+assertion 340, 330, 345 µs.
+    fn assertion_rounds() -> Vec<Measurement> {
+        let mut out = Vec::new();
+        for (c, rust, with) in [
+            (1, [600.0, 640.0, 620.0], [650.0, 700.0, 615.0]),
+            (32, [300.0, 320.0, 310.0], [340.0, 330.0, 345.0]),
+        ] {
+            for (a, b) in rust.into_iter().zip(with) {
+                out.push(m("repeated-es256-assertion", c, Kind::Rust, a, 1000));
+                out.push(m(
+                    "repeated-es256-assertion",
+                    c,
+                    Kind::RustAssertion,
+                    b,
+                    900,
+                ));
+            }
+        }
+        out
+    }
+
+    /// Every scenario but `run`, as `--scenarios` leaves them out.
+    fn left_out_but(run: &[&str]) -> Vec<LeftOut> {
+        crate::scenarios::NAMES
+            .iter()
+            .filter(|n| !run.contains(n))
+            .map(|&name| LeftOut {
+                name,
+                held_to_added_p50: name == "repeated-es256",
+                assertion: name == "repeated-es256-assertion",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_assertions_cost_is_reported_per_concurrency_round_by_round() {
+        let mut all = four("anonymous", [190.0, 300.0, 200.0, 50.0], [9, 1, 1, 9]);
+        all.extend(assertion_rounds());
+        let (md, pass) = render(
+            &report_of_rounds(&["--concurrency", "1,32", "--soak", "0"], all),
+            "RESULTS.svg",
+        );
+        assert!(pass, "{md}");
+        let section = md
+            .split("\n## The assertion's cost\n\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .unwrap_or_default();
+        assert!(
+            section.contains("claims serialized to JSON and one ES256 signature by WebCrypto"),
+            "{section}"
+        );
+        // Medians 650 / 620 and 340 / 310; the median difference is a round's, not the
+        // difference of the medians (+30 at c=1).
+        let rows = lines_with(section, "| repeated-es256-assertion |");
+        assert_eq!(
+            rows,
+            vec![
+                "| repeated-es256-assertion | 1 | +50, +60, -5 | +50 | 1.05 (650 / 620 µs) | 2 / 1 of 3 |",
+                "| repeated-es256-assertion | 32 | +40, +10, +35 | +35 | 1.10 (340 / 310 µs) | 3 / 0 of 3 |",
+            ],
+            "{section}"
+        );
+        assert!(section.contains(
+            "| scenario | c | rust+assertion − rust CPU µs/request, by round | median µs | rust+assertion / rust (median rounds) | rounds rust+assertion higher / lower |"
+        ));
+        // The candidate's section only with --candidate; anonymous is no assertion scenario.
+        assert!(!md.contains("## A/B: candidate"));
+        assert!(!section.contains("anonymous"));
+    }
+
+    #[test]
+    fn a_run_of_the_assertion_scenario_alone_says_not_run_where_it_measured_nothing() {
+        let mut r = report_of_rounds(
+            &["--concurrency", "1,32", "--soak", "0"],
+            assertion_rounds(),
+        );
+        r.left_out = left_out_but(&["repeated-es256-assertion"]);
+        r.tables = [Kind::Rust, Kind::RustAssertion]
+            .map(|stack| TableProbe {
+                stack,
+                in_effect: true,
+                statuses: Vec::new(),
+            })
+            .into();
+        let (md, pass) = render(&r, "RESULTS.svg");
+        assert!(pass, "{md}");
+        assert_eq!(lines_with(&md, "- FAIL").len(), 0, "{md}");
+        // Eight scenarios with budgets left out, and the soak.
+        assert!(
+            md.contains("## Budgets: all PASS of those run, 9 not run\n"),
+            "{md}"
+        );
+        let not_run = lines_with(&md, "- not run ");
+        assert_eq!(not_run.len(), 9, "{md}");
+        assert!(not_run.contains(&"- not run repeated-es256: CPU and throughput rust vs hardened, CPU rust vs jose, p50 added over the floor at c=1 (left out by `--scenarios`)"));
+        assert!(not_run.contains(
+            &"- not run deep-rule: CPU and throughput rust vs hardened (left out by `--scenarios`)"
+        ));
+        assert!(!md.contains("not run repeated-es256-assertion"), "{md}");
+        assert_eq!(lines_with(&md, "- PASS").len(), 2, "{md}");
+        // Only the measured scenario; the stacks that did not run it read "-", never NaN.
+        assert!(!md.contains("NaN"), "{md}");
+        assert!(
+            md.contains("| repeated-es256-assertion | 1 | 1000 | - | - | - | - | - | - |"),
+            "{md}"
+        );
+        assert!(!md.contains("| anonymous |"));
+        assert_eq!(
+            lines_with(&md, "| repeated-es256-assertion | 1 | +50").len(),
+            1
+        );
+        assert!(md.contains("- (no scenario with a target was run)"));
+    }
+
+    #[test]
+    fn a_run_without_the_assertion_scenario_says_its_cost_was_not_run() {
+        let mut r = report(four("anonymous", [210.0, 300.0, 200.0, 50.0], [9, 1, 1, 9]));
+        r.left_out = left_out_but(&["anonymous"]);
+        let (md, _) = render(&r, "RESULTS.svg");
+        assert!(md.contains("## The assertion's cost\n\n`rust+assertion` is the Rust pair"));
+        assert!(
+            md.contains("\n- not run: no assertion scenario was measured (see `--scenarios`).\n"),
+            "{md}"
+        );
+        // Left out, it has no budget of its own to report as not run.
+        assert!(!md.contains("not run repeated-es256-assertion"), "{md}");
+    }
+
+    #[test]
+    fn with_a_candidate_its_ab_is_reported_beside_the_assertions() {
+        let mut rounds = Vec::new();
+        for (rust, candidate) in [(250.0, 240.0), (300.0, 310.0), (260.0, 230.0)] {
+            rounds.push(m("anonymous", 32, Kind::Rust, rust, 1));
+            rounds.push(m("anonymous", 32, Kind::Candidate, candidate, 1));
+        }
+        rounds.extend(assertion_rounds());
+        let args = ["--concurrency", "32", "--candidate", "dir", "--soak", "0"];
+        let (md, _) = render(&report_of_rounds(&args, rounds), "RESULTS.svg");
+        let candidate = md
+            .split("\n## A/B: candidate\n\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .unwrap_or_default();
+        assert_eq!(
+            lines_with(candidate, "| anonymous |"),
+            vec!["| anonymous | 32 | -10, +10, -30 | -10 | 0.92 (240 / 260 µs) | 1 / 2 of 3 |"],
+            "{md}"
+        );
+        assert!(
+            !candidate.contains("repeated-es256-assertion"),
+            "{candidate}"
+        );
+        // The assertion's table is before it and holds no candidate row.
+        let assertion = md
+            .split("\n## The assertion's cost\n\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## A/B: candidate").next())
+            .unwrap_or_default();
+        assert_eq!(
+            lines_with(assertion, "| repeated-es256-assertion |").len(),
+            2
+        );
+        assert!(!assertion.contains("| anonymous |"));
+        // Given --candidate but nothing measured on it: said, not left blank.
+        let (md, _) = render(&report_with(&args, Vec::new()), "RESULTS.svg");
+        assert!(md.contains("## A/B: candidate\n\n"));
+        assert!(md.contains("- not run: the candidate was not measured on any scenario."));
     }
 }

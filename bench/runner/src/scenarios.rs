@@ -20,6 +20,19 @@ pub(crate) struct Scenario {
     pub(crate) assertion: bool,
 }
 
+/// Every scenario's name, in the order `all` makes them (`--scenarios` takes these).
+pub(crate) const NAMES: [&str; 9] = [
+    "repeated-es256",
+    "distinct-es256",
+    "distinct-eddsa",
+    "distinct-rs256",
+    "bad-signature",
+    "forbidden",
+    "anonymous",
+    "deep-rule",
+    "repeated-es256-assertion",
+];
+
 /// The path most scenarios request (the catch-all rule, after the project's other rules).
 pub(crate) const API_PATH: &str = "/api/items";
 /// The path of `forbidden` (the admin rule).

@@ -6,7 +6,7 @@ use crate::ab;
 use crate::bundle::{self, Bundle};
 use crate::load::{self, Load, Outcome};
 use crate::options::Options;
-use crate::report::{self, Measurement, Report, SizeRow, Soak, TableProbe};
+use crate::report::{self, LeftOut, Measurement, Report, SizeRow, Soak, TableProbe};
 use crate::rounds;
 use crate::rules::{self, Generated};
 use crate::scenarios::{self, Scenario};
@@ -105,8 +105,30 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
     idp.wait_ready();
     eprintln!("bench: minting tokens");
     let mut all = scenarios::all(&idp, options.tokens);
+    let names: Vec<&str> = all.iter().map(|s| s.name).collect();
+    if names != scenarios::NAMES {
+        return Err(format!("scenarios::NAMES is not the list of scenarios: {names:?}").into());
+    }
+    // The soak's load, whichever scenarios are measured.
+    let soak_requests = all
+        .iter()
+        .find(|s| s.name == "distinct-es256")
+        .map(|s| Arc::clone(&s.requests))
+        .ok_or("the soak needs the distinct-es256 scenario")?;
+    let mut left_out = Vec::new();
     if let Some(only) = &options.scenarios {
-        all.retain(|s| only.iter().any(|o| o == s.name));
+        let (run, out): (Vec<Scenario>, Vec<Scenario>) = all
+            .into_iter()
+            .partition(|s| only.iter().any(|o| o == s.name));
+        all = run;
+        left_out = out
+            .iter()
+            .map(|s| LeftOut {
+                name: s.name,
+                held_to_added_p50: s.held_to_added_p50,
+                assertion: s.assertion,
+            })
+            .collect();
     }
 
     if all.iter().any(|s| s.assertion) {
@@ -167,21 +189,22 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
             }
         }
     }
-    for comparison in ab::compare(&measurements) {
+    let comparisons = ab::compare(&measurements);
+    for comparison in &comparisons {
         eprintln!("{}", comparison.line());
     }
     let measurements = rounds::median_rounds(measurements);
     let mut soaks = Vec::new();
     if !options.soak.is_zero() {
-        let requests = all
-            .iter()
-            .find(|s| s.name == "distinct-es256")
-            .map(|s| Arc::clone(&s.requests))
-            .ok_or("the soak needs the distinct-es256 scenario")?;
         // Every stack, not only the Rust pair: whether workerd's memory grows under this load
         // whatever the Workers do is what makes the Rust pair's figure readable.
         for stack in stacks.iter().filter(|s| Kind::ALL.contains(&s.kind)) {
-            soaks.push(soak(options.soak, stack, Arc::clone(&requests), &origin)?);
+            soaks.push(soak(
+                options.soak,
+                stack,
+                Arc::clone(&soak_requests),
+                &origin,
+            )?);
         }
     }
     let load_after = loadavg();
@@ -205,6 +228,8 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
             .map(|s| (s.name, s.what, s.held_to_added_p50))
             .collect(),
         measurements,
+        comparisons,
+        left_out,
         tables,
         soaks,
         sizes,

@@ -90,6 +90,89 @@ fn metadata_is_answered_without_a_token_for_get_and_head_and_never_forwarded() {
     }
 }
 
+/// A browser-based client (an MCP client in a web page) asks before it fetches the metadata
+/// or the gateway's key set from another origin: the auth Worker answers the preflight itself,
+/// on the normalized path, with or without a token, and nothing reaches the authz Worker or
+/// the origin.
+#[test]
+fn cors_preflights_for_the_gateways_endpoints_are_answered_and_never_forwarded() {
+    let h = Harness::shared();
+    for target in [
+        METADATA,
+        "/.well-known/oauth-protected-resource/mcp",
+        "/.well-known/./oauth-protected-resource/",
+        "/.well-known/edge-auth/jwks.json",
+        "/.well-known/edge-auth//jwks.json",
+    ] {
+        let r = h
+            .request("OPTIONS", target)
+            .header("Origin", "https://client.example")
+            .header("Access-Control-Request-Method", "GET")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization,mcp-protocol-version",
+            )
+            .send();
+        h.assert_status(&r, 204);
+        h.assert_not_forwarded(&r);
+        assert!(r.body.is_empty(), "{target}");
+        for (name, value) in [
+            ("access-control-allow-origin", "*"),
+            ("access-control-allow-methods", "GET, HEAD, OPTIONS"),
+            (
+                "access-control-allow-headers",
+                "authorization, mcp-protocol-version",
+            ),
+            ("access-control-max-age", "86400"),
+        ] {
+            assert_eq!(r.header(name), Some(value), "{target} {name}");
+        }
+        assert_eq!(r.header("access-control-allow-credentials"), None);
+        let line = h.log_line("auth", &r).expect("the auth Worker's log line");
+        assert_eq!(
+            (&line["outcome"], &line["reason"], &line["status"]),
+            (&json!("answered"), &json!("cors_preflight"), &json!(204)),
+            "{line}"
+        );
+        let workers: Vec<Value> = h
+            .log_lines_of(line["request_id"].as_str().unwrap_or_default())
+            .iter()
+            .map(|l| l["worker"].clone())
+            .collect();
+        assert_eq!(
+            workers,
+            [json!("auth")],
+            "{target}: only the auth Worker saw it"
+        );
+    }
+
+    // Requested headers that are not header names are not echoed: the browser stops there.
+    let r = h
+        .request("OPTIONS", METADATA)
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "x-a, x b")
+        .send();
+    h.assert_status(&r, 204);
+    h.assert_not_forwarded(&r);
+    assert_eq!(r.header("access-control-allow-headers"), None);
+
+    // OPTIONS anywhere else meets the rule table like any request (default deny here).
+    let r = h
+        .request("OPTIONS", "/x/.well-known/edge-auth/jwks.json")
+        .header("Access-Control-Request-Method", "GET")
+        .send();
+    h.assert_status(&r, 401);
+    h.assert_not_forwarded(&r);
+    assert_eq!(r.header("access-control-allow-origin"), None);
+
+    // The key set itself is readable from any origin too.
+    let r = h.get("/.well-known/edge-auth/jwks.json").send();
+    h.assert_status(&r, 200);
+    h.assert_not_forwarded(&r);
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(r.header("content-type"), Some("application/jwk-set+json"));
+}
+
 #[test]
 fn every_401_points_at_metadata_that_answers() {
     let h = Harness::shared();

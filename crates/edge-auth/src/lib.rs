@@ -10,9 +10,9 @@ mod http;
 mod wire;
 
 pub use assertion::{
-    gateway_endpoint, AssertionClaims, AssertionConfig, GatewayAnswer, UnsignedAssertion,
-    ASSERTION_HEADER, ASSERTION_TYP, DEFAULT_ASSERTION_ACTOR, DEFAULT_ASSERTION_TTL_SECONDS,
-    JWKS_CACHE_CONTROL, JWKS_CONTENT_TYPE, MAX_ASSERTION_TTL_SECONDS,
+    gateway_endpoint, AssertionClaims, AssertionConfig, UnsignedAssertion, ASSERTION_HEADER,
+    ASSERTION_TYP, DEFAULT_ASSERTION_ACTOR, DEFAULT_ASSERTION_TTL_SECONDS, JWKS_CACHE_CONTROL,
+    JWKS_CONTENT_TYPE, MAX_ASSERTION_TTL_SECONDS,
 };
 pub use authn::actor::{Actor, MAX_ACT_BYTES, MAX_ACT_DEPTH};
 pub use authn::config::{AuthConfig, JwksSource, DEFAULT_ALLOWED_ALGS, JWKS_SERVICE_PATH};
@@ -32,10 +32,14 @@ pub use authz::upstream::{UpstreamError, UpstreamForward, UpstreamUrls};
 pub use config::{ConfigError, DEFAULT_REALM, MAX_CLOCK_SKEW_SECONDS};
 pub use error::HandoffError;
 pub use http::facts::{Refusal, RequestFacts};
+pub use http::gateway_answer::{
+    preflight, Cors, GatewayAnswer, ACCESS_CONTROL_REQUEST_HEADERS,
+    MAX_PREFLIGHT_REQUEST_HEADERS_BYTES, PREFLIGHT_ALLOW_METHODS, PREFLIGHT_MAX_AGE_SECONDS,
+};
 pub use http::log::{request_id, LogLine, LogLineBuilder, Outcome, WorkerName};
 pub use http::protected_resource::{
-    is_scope_token, Challenge, ProtectedResourceMetadata, Resource, WellKnownResponse,
-    BEARER_METHODS_SUPPORTED, MAX_RESOURCE_NAME_CHARS, METADATA_CACHE_CONTROL,
+    is_scope_token, Challenge, ProtectedResourceMetadata, Resource, BEARER_METHODS_SUPPORTED,
+    MAX_RESOURCE_NAME_CHARS, METADATA_CACHE_CONTROL,
 };
 pub use http::refusal::{error_response, ErrorResponse, Rejection};
 pub use http::request_url::RequestUrl;

@@ -13,7 +13,7 @@ mod fetch;
 
 pub use fetch::{fetch_bounded, FetchTarget};
 
-use edge_auth::{Challenge, LogLineBuilder, Refusal, Rejection, RequestFacts, WellKnownResponse};
+use edge_auth::{Challenge, GatewayAnswer, LogLineBuilder, Refusal, Rejection, RequestFacts};
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
@@ -196,12 +196,14 @@ pub fn misconfigured(request_id: &str, problem: &str, log: LogLineBuilder) -> An
     refuse(&refusal, &Challenge::new("", None, ""), request_id, log)
 }
 
-/// Answers with a response the Worker gives itself (a gateway endpoint) and writes the
-/// request's log line.
-pub fn respond(response: &WellKnownResponse, log: LogLineBuilder) -> Answer {
-    console_log!("{}", response.annotate(log).build().to_json());
-    let init: ResponseInit = js_sys::JSON::parse(&response.init_json())?.unchecked_into();
-    Response::new_with_opt_str_and_init(response.body.as_deref(), &init)
+/// Answers with a response the gateway gives itself (one of its endpoints, a preflight), with
+/// the request id as on a refusal, and writes the request's log line. The one path for both
+/// Workers, as [`refuse`] is for refusals.
+pub fn respond(answer: &GatewayAnswer<'_>, request_id: &str, log: LogLineBuilder) -> Answer {
+    console_log!("{}", answer.annotate(log).build().to_json());
+    // Status and headers cross into the runtime as one JSON text, not one call per header.
+    let init: ResponseInit = js_sys::JSON::parse(&answer.init_json(request_id))?.unchecked_into();
+    Response::new_with_opt_str_and_init(answer.body.as_deref(), &init)
 }
 
 /// A per-isolate value, built on first use and shared by every later request of the isolate.

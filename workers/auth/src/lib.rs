@@ -13,7 +13,7 @@ mod keys;
 
 use edge_auth::{
     ContextNotes, CredentialHeaders, LogLine, Refusal, RequestFacts, RequestUrl, WellKnown,
-    WorkerName, RAY_HEADER,
+    WorkerName, ACCESS_CONTROL_REQUEST_HEADERS, RAY_HEADER,
 };
 use forward::Handoff;
 use keys::{IsolateKeys, WebCrypto};
@@ -49,9 +49,14 @@ async fn handle(req: Request, env: Env) -> Answer {
         Ok(screened) => screened,
         Err(refusal) => return answer(refusal),
     };
+    // A browser's CORS preflight for the gateway's own endpoints: answered here, never forwarded.
+    let requested_headers = header(&headers, ACCESS_CONTROL_REQUEST_HEADERS);
+    if let Some(preflight) = edge_auth::preflight(&method, &path, requested_headers.as_deref()) {
+        return worker_glue::respond(&preflight, &request_id, log);
+    }
     // The gateway's own metadata (RFC 9728): before the rule table, no token, never forwarded.
-    match isolate.metadata.answer(&method, &path, &url, &request_id) {
-        Some(Ok(metadata)) => return worker_glue::respond(&metadata, log),
+    match isolate.metadata.answer(&method, &path, &url) {
+        Some(Ok(metadata)) => return worker_glue::respond(&metadata, &request_id, log),
         Some(Err(refusal)) => return answer(refusal),
         None => {}
     }

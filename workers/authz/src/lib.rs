@@ -13,12 +13,11 @@ mod isolate;
 mod sign;
 
 use edge_auth::{
-    AuthzRequest, GatewayAnswer, LogLine, LogLineBuilder, Outcome, Refusal, Rejection, RequestUrl,
-    WorkerName, CONTEXT_HEADER,
+    AuthzRequest, LogLine, Refusal, Rejection, RequestUrl, WorkerName, CONTEXT_HEADER,
 };
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
-use web_sys::{Headers, Request, Response, ResponseInit};
+use web_sys::Request;
 use worker::{console_log, Env};
 use worker_glue::{header, refuse, Answer, REQUEST_ID_HEADER};
 
@@ -53,7 +52,7 @@ async fn handle(req: Request, env: Env) -> Answer {
     };
     // The gateway's own endpoints: answered here, before the rule table, never forwarded.
     if let Some(answer) = edge_auth::gateway_endpoint(&request, &isolate.config, &isolate.rules) {
-        return served(&answer, &request_id, log);
+        return worker_glue::respond(&answer, &request_id, log);
     }
     let now = worker_glue::now_seconds();
     let forward = match edge_auth::authorize(&request, now, &isolate.config, &isolate.rules) {
@@ -91,24 +90,4 @@ async fn handle(req: Request, env: Env) -> Answer {
         }
         Err(refusal) => refuse(&refusal, &challenge, &request_id, log),
     }
-}
-
-/// The gateway's own answer (its JWK Set) with the request id, as on a refusal, and the
-/// request's log line.
-fn served(answer: &GatewayAnswer<'_>, request_id: &str, log: LogLineBuilder) -> Answer {
-    let headers = Headers::new()?;
-    headers.set(REQUEST_ID_HEADER, request_id)?;
-    headers.set("content-type", answer.content_type)?;
-    headers.set("cache-control", answer.cache_control)?;
-    let init = ResponseInit::new();
-    init.set_status(answer.status);
-    init.set_headers(&headers);
-    let response = Response::new_with_opt_str_and_init(Some(answer.body), &init)?;
-    let line = answer
-        .facts
-        .annotate(log)
-        .outcome(Outcome::Served, answer.reason)
-        .status(answer.status);
-    console_log!("{}", line.build().to_json());
-    Ok(response)
 }

@@ -1,8 +1,12 @@
 //! `GET /.well-known/edge-auth/jwks.json`: the gateway's public keys, answered by the authz
 //! Worker (which holds the key) before the rule table, and never forwarded to the origin.
 
+use std::borrow::Cow;
+
 use crate::assertion::config::EMPTY_JWKS;
-use crate::{screen, AuthzConfig, AuthzRequest, RequestFacts, Rules, WellKnown};
+use crate::{
+    screen, AuthzConfig, AuthzRequest, Cors, GatewayAnswer, Outcome, RequestFacts, Rules, WellKnown,
+};
 use rule_table::Method;
 
 /// The JWK Set's media type (RFC 7517 §8.5.1).
@@ -10,23 +14,6 @@ pub const JWKS_CONTENT_TYPE: &str = "application/jwk-set+json";
 /// Verifiers may keep the set five minutes: a rotation publishes the next key that long before
 /// it signs (see `ASSERTION_PREVIOUS_PUBLIC_JWK`).
 pub const JWKS_CACHE_CONTROL: &str = "public, max-age=300";
-
-/// An answer the gateway gives itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GatewayAnswer<'a> {
-    /// HTTP status.
-    pub status: u16,
-    /// `Content-Type`.
-    pub content_type: &'static str,
-    /// `Cache-Control`.
-    pub cache_control: &'static str,
-    /// The body (empty for `HEAD`), made once per isolate.
-    pub body: &'a str,
-    /// The log line's reason code.
-    pub reason: &'static str,
-    /// What the log line says about the request.
-    pub facts: RequestFacts,
-}
 
 /// The gateway's own answer to `request`, when it asks for one of the endpoints the authz
 /// Worker serves ([`WellKnown::GatewayJwks`]); `None` for every other request, which
@@ -47,9 +34,12 @@ pub fn gateway_endpoint<'c>(
         .map_or(EMPTY_JWKS, |assertion| assertion.jwks_json());
     Some(GatewayAnswer {
         status: 200,
-        content_type: JWKS_CONTENT_TYPE,
-        cache_control: JWKS_CACHE_CONTROL,
-        body: if method == Method::Head { "" } else { body },
+        content_type: Some(JWKS_CONTENT_TYPE),
+        cache_control: Some(JWKS_CACHE_CONTROL),
+        // Public keys: browser-based verifiers fetch them from other origins.
+        cors: Some(Cors::AnyOrigin),
+        body: (method != Method::Head).then_some(Cow::Borrowed(body)),
+        outcome: Outcome::Served,
         reason: "gateway_jwks",
         facts: RequestFacts {
             path: Some(path.as_str().to_owned()),

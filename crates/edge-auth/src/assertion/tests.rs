@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::{
     authorize, gateway_endpoint, sign_context, Actor, AuthzConfig, AuthzRequest, ConfigError,
-    ContextKey, Forward, Identity, RequestBinding, RequestUrl, Rules,
+    ContextKey, Forward, Identity, Outcome, RequestBinding, RequestUrl, Rules,
 };
 
 const NOW: i64 = 1_900_000_000;
@@ -466,16 +466,30 @@ fn the_key_set_is_answered_for_get_and_head_only_on_its_normalized_path() {
     };
     let get = answer("GET", "https://api.example/.well-known/edge-auth/jwks.json").unwrap();
     assert_eq!(get.status, 200);
-    assert_eq!(get.content_type, "application/jwk-set+json");
-    assert_eq!(get.cache_control, "public, max-age=300");
-    assert_eq!(get.body, config.assertion().unwrap().jwks_json());
-    assert_eq!(get.reason, "gateway_jwks");
+    assert_eq!(get.content_type, Some("application/jwk-set+json"));
+    assert_eq!(get.cache_control, Some("public, max-age=300"));
+    assert_eq!(
+        get.body.as_deref(),
+        Some(config.assertion().unwrap().jwks_json())
+    );
+    assert_eq!((get.outcome, get.reason), (Outcome::Served, "gateway_jwks"));
+    // Public keys, fetched by browser-based verifiers from any origin.
+    assert_eq!(
+        get.headers("r"),
+        vec![
+            ("content-type", "application/jwk-set+json".to_owned()),
+            ("cache-control", "public, max-age=300".to_owned()),
+            ("access-control-allow-origin", "*".to_owned()),
+            ("x-request-id", "r".to_owned()),
+        ]
+    );
     let head = answer(
         "head",
         "https://api.example/.well-known/./edge-auth/jwks.json?x",
     )
     .unwrap();
-    assert_eq!(head.body, "");
+    assert_eq!(head.body, None);
+    assert_eq!(head.headers("r"), get.headers("r"));
     for (method, url) in [
         (
             "POST",
@@ -507,5 +521,5 @@ fn jwks(config: &AuthzConfig) -> Option<Value> {
         request_id: None,
     };
     let answer = gateway_endpoint(&request, config, &rules())?;
-    Some(serde_json::from_str(answer.body).unwrap())
+    Some(serde_json::from_str(answer.body.as_deref().unwrap()).unwrap())
 }

@@ -2,6 +2,7 @@
 //! the request URL as the runtime serialized it, and the request id.
 
 pub(crate) mod facts;
+pub(crate) mod gateway_answer;
 pub(crate) mod log;
 pub(crate) mod protected_resource;
 pub(crate) mod refusal;

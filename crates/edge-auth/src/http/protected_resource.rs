@@ -18,8 +18,8 @@ use rule_table::{Method, NormalizedPath, RuleTable};
 
 use crate::config::parse::{jwks_url, show};
 use crate::{
-    AuthConfig, ConfigError, LogLineBuilder, Outcome, Refusal, Rejection, RequestFacts, RequestUrl,
-    WellKnown, DEFAULT_REALM, PROTECTED_RESOURCE_PATH,
+    AuthConfig, ConfigError, Cors, GatewayAnswer, Outcome, Refusal, Rejection, RequestFacts,
+    RequestUrl, WellKnown, DEFAULT_REALM, PROTECTED_RESOURCE_PATH,
 };
 
 /// Only the `Authorization: Bearer` header (RFC 6750 §2.1). A form body (§2.2) is never read
@@ -202,33 +202,6 @@ pub struct ProtectedResourceMetadata {
     fixed_body: Option<String>,
 }
 
-/// A response a Worker gives itself (not a refusal): status, headers (lowercase names) and
-/// body (`None` for `HEAD`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WellKnownResponse {
-    /// HTTP status.
-    pub status: u16,
-    /// Header names are lowercase.
-    pub headers: Vec<(&'static str, String)>,
-    /// The body; `None` answers a `HEAD`.
-    pub body: Option<String>,
-    /// The log line's reason code.
-    pub reason: &'static str,
-}
-
-impl WellKnownResponse {
-    /// The `ResponseInit` as JSON, as [`crate::ErrorResponse::init_json`].
-    pub fn init_json(&self) -> String {
-        crate::http::refusal::init_json(self.status, &self.headers)
-    }
-
-    /// `log` finished with this answer.
-    pub fn annotate(&self, log: LogLineBuilder) -> LogLineBuilder {
-        log.outcome(Outcome::Answered, self.reason)
-            .status(self.status)
-    }
-}
-
 impl ProtectedResourceMetadata {
     /// From the auth Worker's configuration (`RESOURCE`, `RESOURCE_NAME`, the issuers) and
     /// the scopes its rule table names.
@@ -273,8 +246,7 @@ impl ProtectedResourceMetadata {
         method: &Method,
         path: &NormalizedPath,
         url: &RequestUrl<'_>,
-        request_id: &str,
-    ) -> Option<Result<WellKnownResponse, Refusal>> {
+    ) -> Option<Result<GatewayAnswer<'_>, Refusal>> {
         let Some(WellKnown::ProtectedResource { resource_path }) =
             WellKnown::recognize(method, path)
         else {
@@ -282,7 +254,9 @@ impl ProtectedResourceMetadata {
         };
         let suffix = resource_path.as_deref().unwrap_or("");
         let body = match (&self.resource, &self.fixed_body) {
-            (Some(resource), Some(body)) if resource.suffix == suffix => body.clone(),
+            (Some(resource), Some(body)) if resource.suffix == suffix => {
+                Cow::Borrowed(body.as_str())
+            }
             (Some(_), _) => {
                 let facts = RequestFacts {
                     path: Some(path.as_str().to_owned()),
@@ -294,23 +268,18 @@ impl ProtectedResourceMetadata {
                     &facts,
                 )));
             }
-            (None, _) => self.body(&format!("{}{suffix}", url.origin())),
+            (None, _) => Cow::Owned(self.body(&format!("{}{suffix}", url.origin()))),
         };
-        let headers = vec![
-            ("content-type", "application/json".to_owned()),
-            ("cache-control", METADATA_CACHE_CONTROL.to_owned()),
-            // Public by definition, and browser-based clients fetch it from another origin.
-            ("access-control-allow-origin", "*".to_owned()),
-            (
-                crate::REQUEST_ID_HEADER,
-                crate::http::refusal::printable(request_id),
-            ),
-        ];
-        Some(Ok(WellKnownResponse {
+        Some(Ok(GatewayAnswer {
             status: 200,
-            headers,
+            content_type: Some("application/json"),
+            cache_control: Some(METADATA_CACHE_CONTROL),
+            // Public by definition, and browser-based clients fetch it from another origin.
+            cors: Some(Cors::AnyOrigin),
             body: (!matches!(method, Method::Head)).then_some(body),
+            outcome: Outcome::Answered,
             reason: "protected_resource_metadata",
+            facts: RequestFacts::default(),
         }))
     }
 }

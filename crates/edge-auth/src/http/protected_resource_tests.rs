@@ -45,20 +45,20 @@ fn metadata(extra: &[(&str, &str)]) -> ProtectedResourceMetadata {
 }
 
 /// The answer to `method url` (absolute), if the metadata endpoint answers it.
-fn answer(
-    m: &ProtectedResourceMetadata,
+fn answer<'m>(
+    m: &'m ProtectedResourceMetadata,
     method: &str,
     url: &str,
-) -> Option<Result<WellKnownResponse, Refusal>> {
+) -> Option<Result<GatewayAnswer<'m>, Refusal>> {
     let url = RequestUrl::split(url).unwrap();
     let method = Method::parse(method).unwrap();
     let path = rule_table::normalize_path(url.path()).unwrap();
-    m.answer(&method, &path, &url, "req-1")
+    m.answer(&method, &path, &url)
 }
 
 fn body(m: &ProtectedResourceMetadata, url: &str) -> String {
     match answer(m, "GET", url) {
-        Some(Ok(response)) => response.body.unwrap(),
+        Some(Ok(response)) => response.body.unwrap().into_owned(),
         other => panic!("{url}: {other:?}"),
     }
 }
@@ -299,8 +299,9 @@ fn the_answer_is_public_cacheable_json_and_head_has_no_body() {
     let url = "https://api.example.com/.well-known/oauth-protected-resource";
     let get = answer(&m, "GET", url).unwrap().unwrap();
     assert_eq!(get.status, 200);
+    assert_eq!(get.outcome, Outcome::Answered);
     assert_eq!(
-        get.headers,
+        get.headers("req-1"),
         vec![
             ("content-type", "application/json".to_owned()),
             ("cache-control", "public, max-age=300".to_owned()),
@@ -310,12 +311,15 @@ fn the_answer_is_public_cacheable_json_and_head_has_no_body() {
     );
     let head = answer(&m, "head", url).unwrap().unwrap();
     assert_eq!(
-        (head.status, &head.headers, head.body),
-        (200, &get.headers, None)
+        (head.status, head.headers("req-1"), head.body),
+        (200, get.headers("req-1"), None)
     );
-    let init: serde_json::Value = serde_json::from_str(&get.init_json()).unwrap();
+    let init: serde_json::Value = serde_json::from_str(&get.init_json("req-1")).unwrap();
     assert_eq!(init["headers"]["access-control-allow-origin"], "*");
-    assert!(!get.headers.iter().any(|(name, _)| *name == CONTEXT_HEADER));
+    assert!(!get
+        .headers("req-1")
+        .iter()
+        .any(|(name, _)| *name == CONTEXT_HEADER));
 }
 
 #[test]

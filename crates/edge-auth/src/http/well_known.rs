@@ -2,8 +2,9 @@
 //! table, and never forwarded to the origin (the rule table cannot admit, refuse or shadow them).
 //!
 //! They are recognized on the *normalized* path (so `/.well-known/./edge-auth/jwks.json` is the
-//! same endpoint) and only for `GET` and `HEAD`; any other method on these paths goes to the
-//! rule table like any other request.
+//! same endpoint) for `GET` and `HEAD`; `OPTIONS` on them is a CORS preflight the gateway
+//! answers too ([`WellKnown::recognize_preflight`], [`crate::preflight`]). Any other method on
+//! these paths goes to the rule table like any other request.
 
 use rule_table::{Method, NormalizedPath};
 
@@ -31,6 +32,19 @@ impl WellKnown {
         if !matches!(method, Method::Get | Method::Head) {
             return None;
         }
+        Self::at(path)
+    }
+
+    /// Which endpoint an `OPTIONS` on `path` is a (CORS) preflight for, if any: browsers ask
+    /// before they `GET` the metadata or the key set from another origin.
+    pub fn recognize_preflight(method: &Method, path: &NormalizedPath) -> Option<Self> {
+        if *method != Method::Options {
+            return None;
+        }
+        Self::at(path)
+    }
+
+    fn at(path: &NormalizedPath) -> Option<Self> {
         let path = path.as_str();
         // A trailing slash is ignored for matching rules; do the same here.
         let path = path
@@ -96,5 +110,34 @@ mod tests {
             None
         );
         assert_eq!(recognize("DELETE", PROTECTED_RESOURCE_PATH), None);
+        assert_eq!(recognize("OPTIONS", PROTECTED_RESOURCE_PATH), None);
+    }
+
+    #[test]
+    fn options_on_the_same_paths_is_a_preflight_and_nothing_else_is() {
+        let preflight = |method: &str, raw: &str| {
+            let method = Method::parse(method).unwrap();
+            let path = rule_table::normalize_path(raw).unwrap();
+            WellKnown::recognize_preflight(&method, &path)
+        };
+        assert_eq!(
+            preflight("OPTIONS", "/.well-known/./edge-auth//jwks.json/"),
+            Some(WellKnown::GatewayJwks)
+        );
+        assert_eq!(
+            preflight("options", "/.well-known/oauth-protected-resource/mcp"),
+            Some(WellKnown::ProtectedResource {
+                resource_path: Some("/mcp".to_owned())
+            })
+        );
+        for (method, raw) in [
+            ("GET", GATEWAY_JWKS_PATH),
+            ("HEAD", PROTECTED_RESOURCE_PATH),
+            ("POST", PROTECTED_RESOURCE_PATH),
+            ("OPTIONS", "/.well-known/oauth-protected-resourcex"),
+            ("OPTIONS", "/x/.well-known/edge-auth/jwks.json"),
+        ] {
+            assert_eq!(preflight(method, raw), None, "{method} {raw}");
+        }
     }
 }

@@ -25,6 +25,13 @@ path = "strip_prefix"
 bearer_secret = "CF_AI_GATEWAY_TOKEN"
 headers.cf-aig-metadata = { json = { user_id = "{email}" } }
 
+# Cloudflare's authenticated AI Gateway: its token in cf-aig-authorization.
+[upstream.aig]
+url = "https://gateway.ai.cloudflare.com/v1/acct/gw/compat"
+path = "strip_prefix"
+bearer_secret = "CF_AI_GATEWAY_TOKEN"
+bearer_header = "cf-aig-authorization"
+
 [upstream.plain]
 url = "https://plain.example/base"
 identity_headers = true
@@ -38,6 +45,11 @@ url = "https://bare.example"
 name = "ai"
 path = "/ai/**"
 upstream = "ai"
+
+[[rule]]
+name = "aig"
+path = "/aig/**"
+upstream = "aig"
 
 [[rule]]
 name = "plain"
@@ -138,8 +150,8 @@ fn the_ai_upstream_gets_its_own_credential_and_the_users_email_but_nothing_of_th
         [("cf-aig-metadata", r#"{"user_id":"alice@example.com"}"#)]
     );
     assert_eq!(
-        f.upstream_authorization(secret).unwrap().as_deref(),
-        Some("Bearer gw-token-4f1c8e")
+        f.upstream_credential(secret).unwrap(),
+        Some(("authorization", "Bearer gw-token-4f1c8e".to_owned()))
     );
     let email = || Some("alice@example.com".to_owned());
     for stripped in [
@@ -168,6 +180,59 @@ fn the_ai_upstream_gets_its_own_credential_and_the_users_email_but_nothing_of_th
 }
 
 #[test]
+fn a_bearer_header_carries_the_secret_and_no_client_copy_of_it_or_of_authorization_goes_on() {
+    let c = config(&[]);
+    let f = run(
+        &c,
+        "https://api.example/aig/chat/completions",
+        Some(&alice()),
+    )
+    .unwrap();
+    assert_eq!(
+        f.target,
+        "https://gateway.ai.cloudflare.com/v1/acct/gw/compat/chat/completions"
+    );
+    assert_eq!(
+        f.upstream_credential(secret).unwrap(),
+        Some(("cf-aig-authorization", "Bearer gw-token-4f1c8e".to_owned()))
+    );
+    // Set once, by the Worker, in that header only: not among the templated headers.
+    assert_eq!(f.headers_to_set().count(), 0);
+    let email = || Some("alice@example.com".to_owned());
+    for stripped in [
+        "authorization",
+        "Authorization",
+        "cf-aig-authorization",
+        "CF_AIG_AUTHORIZATION",
+        "cf.aig.authorization",
+        "cookie",
+        "cf-access-jwt-assertion",
+        "x-user-id",
+    ] {
+        assert!(f.strips(&c.0, stripped, email), "{stripped}");
+    }
+    for kept in ["content-type", "cf-aig-metadata", "cf-aig-authorizationx"] {
+        assert!(!f.strips(&c.0, kept, email), "{kept}");
+    }
+    // The same checks of the secret's value, naming the secret.
+    let refusal = f.upstream_credential(|_| None).unwrap_err();
+    assert_eq!(refusal.status(), 500);
+    let line = log_json(&refusal);
+    assert_eq!(
+        (&line["reason"], &line["config_name"], &line["upstream"]),
+        (
+            &serde_json::json!("upstream_secret_missing"),
+            &serde_json::json!("CF_AI_GATEWAY_TOKEN"),
+            &serde_json::json!("aig")
+        )
+    );
+    // An upstream without a bearer_secret takes nothing from the default bearer header name:
+    // the client's Authorization goes on only where it asks for it.
+    let plain = run(&c, "https://api.example/plain/a", Some(&alice())).unwrap();
+    assert!(!plain.strips(&c.0, "authorization", || None));
+}
+
+#[test]
 fn an_upstream_that_asks_gets_the_identity_and_the_clients_credentials() {
     let c = config(&[]);
     let f = run(&c, "https://api.example/plain/a", Some(&alice())).unwrap();
@@ -184,7 +249,7 @@ fn an_upstream_that_asks_gets_the_identity_and_the_clients_credentials() {
             "x-team"
         ]
     );
-    assert_eq!(f.upstream_authorization(|_| None).unwrap(), None);
+    assert_eq!(f.upstream_credential(|_| None).unwrap(), None);
     for kept in ["authorization", "cookie", "cf-access-jwt-assertion"] {
         assert!(!f.strips(&c.0, kept, || None), "{kept}");
     }
@@ -212,7 +277,7 @@ fn the_default_target_is_unchanged() {
     for kept in ["authorization", "cookie", "cf-access-jwt-assertion"] {
         assert!(!f.strips(&c.0, kept, || None), "{kept}");
     }
-    assert_eq!(f.upstream_authorization(|_| None).unwrap(), None);
+    assert_eq!(f.upstream_credential(|_| None).unwrap(), None);
     assert_eq!(
         log_json(&Refusal::new(Rejection::BadRequest, "x", &f.facts)).get("upstream"),
         None
@@ -224,7 +289,7 @@ fn a_missing_secret_is_a_500_naming_it_on_that_upstreams_routes_only() {
     let c = config(&[]);
     let f = run(&c, "https://api.example/ai/chat", Some(&alice())).unwrap();
     for value in [None, Some(String::new()), Some("two words".to_owned())] {
-        let refusal = f.upstream_authorization(|_| value.clone()).unwrap_err();
+        let refusal = f.upstream_credential(|_| value.clone()).unwrap_err();
         assert_eq!(refusal.status(), 500);
         let line = log_json(&refusal);
         assert!(

@@ -199,7 +199,10 @@ fn describe_upstream(route: &UpstreamRoute<'_>, path: &NormalizedPath) -> String
         u.url().origin()
     );
     let credential = match u.bearer_secret() {
-        Some(name) => format!("Authorization: Bearer <secret {name}>"),
+        Some(name) => format!(
+            "{}: Bearer <secret {name}>",
+            shown_header(u.bearer_header())
+        ),
         None if u.forward_client_credentials() => "the client's own credentials".to_owned(),
         None => "none".to_owned(),
     };
@@ -212,4 +215,13 @@ fn describe_upstream(route: &UpstreamRoute<'_>, path: &NormalizedPath) -> String
         let _ = writeln!(out, "upstream headers set: {}", sets.join(", "));
     }
     out
+}
+
+/// `authorization` as HTTP documents write it; any other name as the table gave it.
+fn shown_header(name: &str) -> &str {
+    if name == crate::DEFAULT_BEARER_HEADER {
+        "Authorization"
+    } else {
+        name
+    }
 }

@@ -28,5 +28,5 @@ pub use path::{normalize_path, NormalizedPath, PathError, MAX_PATH_LEN};
 pub use pattern::PatternProblem;
 pub use upstream::{
     HeaderTemplate, JsonTemplate, PathMapping, Piece, Placeholder, Template, Upstream,
-    UpstreamRoute, UpstreamUrl, UrlProblem,
+    UpstreamRoute, UpstreamUrl, UrlProblem, DEFAULT_BEARER_HEADER,
 };

@@ -15,8 +15,10 @@ use url::{Host, Url};
 use crate::path::NormalizedPath;
 
 /// The keys of an `[upstream.<name>]` table, for "unknown key" messages.
-pub(crate) const UPSTREAM_KEYS: &str =
-    "url, url_var, path, bearer_secret, headers, forward_client_credentials, identity_headers";
+pub(crate) const UPSTREAM_KEYS: &str = "url, url_var, path, bearer_secret, bearer_header, headers, forward_client_credentials, identity_headers";
+
+/// The header a bearer secret goes in unless `bearer_header` names another.
+pub const DEFAULT_BEARER_HEADER: &str = "authorization";
 
 /// A validated upstream URL: `https://host[:port][/base/path]` (plain http only to a loopback
 /// host), no query, fragment or userinfo.
@@ -363,6 +365,7 @@ pub struct Upstream {
     url_var: Option<Arc<str>>,
     path: PathMapping,
     bearer_secret: Option<Arc<str>>,
+    bearer_header: Arc<str>,
     headers: Vec<(String, HeaderTemplate)>,
     forward_client_credentials: bool,
     identity_headers: bool,
@@ -385,9 +388,15 @@ impl Upstream {
     pub fn path_mapping(&self) -> PathMapping {
         self.path
     }
-    /// The NAME of the secret sent as `Authorization: Bearer <value>` (never its value).
+    /// The NAME of the secret sent as `<bearer_header>: Bearer <value>` (never its value).
     pub fn bearer_secret(&self) -> Option<&str> {
         self.bearer_secret.as_deref()
+    }
+    /// The header the bearer secret goes in, lowercase: [`DEFAULT_BEARER_HEADER`] unless the
+    /// table names another (Cloudflare's authenticated AI Gateway reads
+    /// `cf-aig-authorization`).
+    pub fn bearer_header(&self) -> &str {
+        &self.bearer_header
     }
     /// The headers set from the identity (lowercase names, sorted).
     pub fn headers(&self) -> &[(String, HeaderTemplate)] {
@@ -578,6 +587,7 @@ pub(crate) fn compile(name: &str, value: &Value, problems: &mut Vec<String>) -> 
     }
     let identity_headers = boolean("identity_headers", problems).unwrap_or(false);
     let headers = compile_headers(t, problems);
+    let bearer_header = compile_bearer_header(t, bearer_secret.is_some(), &headers, problems);
     if problems.len() != before {
         return None;
     }
@@ -587,10 +597,51 @@ pub(crate) fn compile(name: &str, value: &Value, problems: &mut Vec<String>) -> 
         url_var,
         path,
         bearer_secret,
+        bearer_header,
         headers,
         forward_client_credentials: forward_client_credentials.unwrap_or(false),
         identity_headers,
     })
+}
+
+/// `bearer_header`: a header name, not one the edge sets or removes itself (but
+/// `authorization`, the default), not one of the upstream's templated `headers`, and only
+/// with a `bearer_secret` to carry.
+fn compile_bearer_header(
+    t: &Table,
+    has_secret: bool,
+    headers: &[(String, HeaderTemplate)],
+    problems: &mut Vec<String>,
+) -> Arc<str> {
+    let default = || Arc::from(DEFAULT_BEARER_HEADER);
+    let raw = match t.get("bearer_header") {
+        None => return default(),
+        Some(Value::String(raw)) => raw,
+        Some(_) => {
+            problems.push("\"bearer_header\" must be a string (a header name)".into());
+            return default();
+        }
+    };
+    let problem = if !is_token(raw) {
+        Some("is not a header name; use letters, digits and !#$%&'*+-.^_`|~ (e.g. \"cf-aig-authorization\")")
+    } else if fold(raw) != DEFAULT_BEARER_HEADER && is_reserved(raw) {
+        Some("is a header the edge sets or removes itself (credentials, identity, framing); use \"authorization\" or a header of the upstream's own such as \"cf-aig-authorization\"")
+    } else if !has_secret {
+        Some(
+            "carries no secret: the upstream has no bearer_secret; add one or remove bearer_header",
+        )
+    } else if headers.iter().any(|(name, _)| fold(name) == fold(raw)) {
+        Some("is also templated under headers; the secret and a template cannot share a header: remove one")
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => {
+            problems.push(format!("\"bearer_header\" = {raw:?} {problem}"));
+            default()
+        }
+        None => Arc::from(raw.to_ascii_lowercase()),
+    }
 }
 
 fn compile_headers(t: &Table, problems: &mut Vec<String>) -> Vec<(String, HeaderTemplate)> {
@@ -712,6 +763,7 @@ mod tests {
             url_var: None,
             path: PathMapping::StripPrefix,
             bearer_secret: None,
+            bearer_header: DEFAULT_BEARER_HEADER.into(),
             headers: Vec::new(),
             forward_client_credentials: false,
             identity_headers: false,

@@ -195,6 +195,22 @@ fn upstream_errors_name_the_upstream_and_the_fix() {
         ("url = \"https://gw.example\"\nheaders.X_User_ID = \"{sub}\"", &["headers.X_User_ID", "edge sets"]),
         ("url = \"https://gw.example\"\nheaders.cookie = \"{sub}\"", &["headers.cookie"]),
         ("url = \"https://gw.example\"\nheaders.x-a = \"1\"\nheaders.X_A = \"2\"", &["same header"]),
+        ("url = \"https://gw.example\"\nbearer_secret = \"T\"\nbearer_header = \"cf aig\"", &["\"bearer_header\" = \"cf aig\"", "not a header name"]),
+        ("url = \"https://gw.example\"\nbearer_secret = \"T\"\nbearer_header = \"\"", &["\"bearer_header\" = \"\"", "not a header name"]),
+        ("url = \"https://gw.example\"\nbearer_secret = \"T\"\nbearer_header = \"x-a\\r\\nx-b\"", &["bearer_header", "not a header name"]),
+        ("url = \"https://gw.example\"\nbearer_secret = \"T\"\nbearer_header = true", &["bearer_header", "must be a string"]),
+        ("url = \"https://gw.example\"\nbearer_secret = \"T\"\nbearer_header = \"Cookie\"", &["\"bearer_header\" = \"Cookie\"", "edge sets or removes itself"]),
+        ("url = \"https://gw.example\"\nbearer_secret = \"T\"\nbearer_header = \"proxy-authorization\"", &["proxy-authorization", "edge sets"]),
+        ("url = \"https://gw.example\"\nbearer_secret = \"T\"\nbearer_header = \"X_User_ID\"", &["X_User_ID", "edge sets"]),
+        ("url = \"https://gw.example\"\nbearer_secret = \"T\"\nbearer_header = \"x-auth-context\"", &["x-auth-context", "edge sets"]),
+        ("url = \"https://gw.example\"\nbearer_secret = \"T\"\nbearer_header = \"X-Request-Id\"", &["X-Request-Id", "edge sets"]),
+        ("url = \"https://gw.example\"\nbearer_secret = \"T\"\nbearer_header = \"x-edge-auth-assertion\"", &["x-edge-auth-assertion", "edge sets"]),
+        ("url = \"https://gw.example\"\nbearer_secret = \"T\"\nbearer_header = \"cf_access_jwt_assertion\"", &["cf_access_jwt_assertion", "edge sets"]),
+        ("url = \"https://gw.example\"\nbearer_secret = \"T\"\nbearer_header = \"Host\"", &["Host", "edge sets"]),
+        ("url = \"https://gw.example\"\nbearer_secret = \"T\"\nbearer_header = \"transfer-encoding\"", &["transfer-encoding", "edge sets"]),
+        ("url = \"https://gw.example\"\nbearer_header = \"cf-aig-authorization\"", &["cf-aig-authorization", "no bearer_secret"]),
+        ("url = \"https://gw.example\"\nforward_client_credentials = true\nbearer_header = \"authorization\"", &["bearer_header", "no bearer_secret"]),
+        ("url = \"https://gw.example\"\nbearer_secret = \"T\"\nbearer_header = \"cf-aig-authorization\"\nheaders.CF_AIG_Authorization = \"{sub}\"", &["cf-aig-authorization", "templated under headers"]),
     ] {
         let m = messages(&format!("[upstream.ai]\n{upstream}\n{rule}"));
         assert_eq!(m.len(), 1, "{upstream}: {m:?}");
@@ -204,6 +220,53 @@ fn upstream_errors_name_the_upstream_and_the_fix() {
             assert!(m[0].0.contains(f), "{upstream}: {:?} lacks {f:?}", m[0].0);
         }
     }
+}
+
+#[test]
+fn the_bearer_header_defaults_to_authorization_and_may_name_the_upstreams_own() {
+    let with = |key: &str| {
+        let t = table(&format!(
+            "[upstream.gw]\nurl = \"https://gw.example\"\nbearer_secret = \"T\"\n{key}\nheaders.cf-aig-metadata = \"{{sub}}\"\n[[rule]]\npath = \"/**\"\nupstream = \"gw\"\n"
+        ));
+        let gw = t.upstreams().next().unwrap();
+        (
+            gw.bearer_header().to_owned(),
+            explain(&t, "GET", "/x", Some(&user())),
+        )
+    };
+    let (header, out) = with("");
+    assert_eq!(header, "authorization");
+    assert!(
+        out.contains("upstream credential: Authorization: Bearer <secret T>"),
+        "{out}"
+    );
+    for (key, expected) in [
+        ("bearer_header = \"authorization\"", "authorization"),
+        ("bearer_header = \"AUTHORIZATION\"", "authorization"),
+        // Cloudflare's authenticated AI Gateway.
+        (
+            "bearer_header = \"cf-aig-authorization\"",
+            "cf-aig-authorization",
+        ),
+        (
+            "bearer_header = \"CF-AIG-Authorization\"",
+            "cf-aig-authorization",
+        ),
+        ("bearer_header = \"x-api-key\"", "x-api-key"),
+    ] {
+        assert_eq!(with(key).0, expected, "{key}");
+    }
+    let (_, out) = with("bearer_header = \"cf-aig-authorization\"");
+    assert!(
+        out.contains("upstream credential: cf-aig-authorization: Bearer <secret T>"),
+        "{out}"
+    );
+    // The shipped table's upstream keeps the default.
+    let shipped = table(SEED);
+    assert_eq!(
+        shipped.upstreams().next().unwrap().bearer_header(),
+        "authorization"
+    );
 }
 
 #[test]

@@ -5,10 +5,7 @@
 //! make the next hop act on another path, method or identity (nor the client's credentials,
 //! toward an upstream that does not ask for them).
 
-use edge_auth::{
-    AuthzConfig, Forward, Refusal, Rejection, ASSERTION_HEADER, AUTHORIZATION_HEADER,
-    REQUEST_ID_HEADER,
-};
+use edge_auth::{AuthzConfig, Forward, Refusal, Rejection, ASSERTION_HEADER, REQUEST_ID_HEADER};
 use web_sys::{Request, RequestInit, RequestRedirect, Response};
 use worker::Env;
 use worker_glue::{header, strip_headers};
@@ -25,7 +22,7 @@ pub(crate) async fn to_origin(
 ) -> Result<Response, Refusal> {
     let refused = |rejection, reason| Refusal::new(rejection, reason, &forward.facts);
     // The upstream's secret, read by its name; checked (set, header-safe) by edge-auth.
-    let authorization = forward.upstream_authorization(|name| worker_glue::read_var(env, name))?;
+    let credential = forward.upstream_credential(|name| worker_glue::read_var(env, name))?;
     let init = RequestInit::new();
     init.set_method(forward.method.as_str());
     init.set_headers(&req.headers());
@@ -45,10 +42,9 @@ pub(crate) async fn to_origin(
     for (name, value) in forward.headers_to_set() {
         headers.set(name, value).map_err(header_edit_failed)?;
     }
-    if let Some(authorization) = &authorization {
-        headers
-            .set(AUTHORIZATION_HEADER, authorization)
-            .map_err(header_edit_failed)?;
+    // In the upstream's `bearer_header` (`authorization` unless the table names another).
+    if let Some((name, value)) = &credential {
+        headers.set(name, value).map_err(header_edit_failed)?;
     }
     // The assertion's `jti` is this id: the origin gets the same one.
     headers

@@ -80,10 +80,12 @@ impl Forward {
         name: &str,
         value: impl FnOnce() -> Option<String>,
     ) -> bool {
-        let set_here = self
-            .upstream
-            .as_ref()
-            .is_some_and(|u| u.headers.iter().any(|(n, _)| same_header_name(n, name)));
+        // The upstream's own headers and the header its secret goes in: a client's copy in any
+        // spelling is removed, so the upstream never reads two.
+        let set_here = self.upstream.as_ref().is_some_and(|u| {
+            u.headers.iter().any(|(n, _)| same_header_name(n, name))
+                || (u.bearer_secret.is_some() && same_header_name(&u.bearer_header, name))
+        });
         set_here || self.header_policy(config).strips(name, value)
     }
 
@@ -94,9 +96,9 @@ impl Forward {
     }
 
     /// Every header to set once the client's are stripped: the identity headers, then the
-    /// upstream's own (the bearer secret is separate: [`upstream_authorization`]).
+    /// upstream's own (the bearer secret is separate: [`upstream_credential`]).
     ///
-    /// [`upstream_authorization`]: Self::upstream_authorization
+    /// [`upstream_credential`]: Self::upstream_credential
     pub fn headers_to_set(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         let upstream = self.upstream.iter().flat_map(|u| &u.headers);
         self.identity_headers
@@ -105,14 +107,16 @@ impl Forward {
             .chain(upstream.map(|(n, v)| (n.as_str(), v.as_str())))
     }
 
-    /// The `Authorization` value for the upstream's bearer secret, read by `secret` (the
-    /// Worker's secret lookup, by NAME); `Ok(None)` when there is none to send. A secret that is
-    /// not set, empty or not header-safe refuses the request (500, nothing sent; the log line
-    /// names the secret, never its value).
-    pub fn upstream_authorization(
+    /// The upstream's bearer secret as the header to set: its `bearer_header` (lowercase;
+    /// `authorization` by default, `cf-aig-authorization` for Cloudflare's authenticated AI
+    /// Gateway) and `Bearer <value>`, the value read by `secret` (the Worker's secret lookup, by
+    /// NAME); `Ok(None)` when there is none to send. A secret that is not set, empty or not
+    /// header-safe refuses the request (500, nothing sent; the log line names the secret,
+    /// never its value).
+    pub fn upstream_credential(
         &self,
         secret: impl FnOnce(&str) -> Option<String>,
-    ) -> Result<Option<String>, Refusal> {
+    ) -> Result<Option<(&str, String)>, Refusal> {
         let Some(upstream) = &self.upstream else {
             return Ok(None);
         };
@@ -120,7 +124,7 @@ impl Forward {
             return Ok(None);
         };
         bearer(&upstream.name, name, secret(name))
-            .map(Some)
+            .map(|value| Some((upstream.bearer_header.as_str(), value)))
             .map_err(|e| upstream_refusal(&e, &self.facts))
     }
 }
@@ -229,6 +233,7 @@ pub fn authorize(
             let upstream = UpstreamForward {
                 name: u.name().to_owned(),
                 bearer_secret: u.bearer_secret().map(str::to_owned),
+                bearer_header: u.bearer_header().to_owned(),
                 headers,
                 forward_client_credentials: u.forward_client_credentials(),
                 identity_headers: u.identity_headers(),

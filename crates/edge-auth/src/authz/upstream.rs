@@ -163,8 +163,10 @@ impl UpstreamUrls {
 pub struct UpstreamForward {
     /// The upstream's name (for the log line).
     pub name: String,
-    /// The NAME of the secret to send as `Authorization: Bearer <value>`.
+    /// The NAME of the secret to send as `<bearer_header>: Bearer <value>`.
     pub bearer_secret: Option<String>,
+    /// The header the secret goes in (lowercase; `authorization` unless the table says).
+    pub bearer_header: String,
     /// The headers rendered from the identity (lowercase names), set after stripping.
     pub headers: Vec<(String, String)>,
     /// The client's `Authorization`, `Cf-Access-Jwt-Assertion` and `Cookie` go on.

@@ -4,8 +4,8 @@
 
 use crate::isolate::Isolate;
 use edge_auth::{
-    identity_headers, sign_context_with_notes, ContextNotes, HeaderPolicy, Identity, Rejection,
-    RequestBinding, RequestUrl, CONTEXT_HEADER, REQUEST_ID_HEADER,
+    identity_headers, sign_context_with_notes, ContextNotes, HeaderPolicy, Identity, Refusal,
+    Rejection, RequestBinding, RequestFacts, RequestUrl, CONTEXT_HEADER, REQUEST_ID_HEADER,
 };
 use rule_table::Method;
 use wasm_bindgen::{JsCast, JsValue};
@@ -17,6 +17,13 @@ use worker_glue::{header, strip_headers};
 pub(crate) struct NotForwarded {
     pub(crate) rejection: Rejection,
     pub(crate) reason: &'static str,
+}
+
+impl NotForwarded {
+    /// The refusal to answer instead, with the request's facts for its log line.
+    pub(crate) fn refusal(&self, facts: &RequestFacts) -> Refusal {
+        Refusal::new(self.rejection, self.reason, facts)
+    }
 }
 
 fn not_forwarded(rejection: Rejection, reason: &'static str) -> NotForwarded {

@@ -74,13 +74,7 @@ async fn handle(req: Request, env: Env) -> Answer {
         };
         return forward::to_authz(&req, &handoff, &env, &isolate, &request_id)
             .await
-            .or_else(|not_forwarded| {
-                answer(Refusal::new(
-                    not_forwarded.rejection,
-                    not_forwarded.reason,
-                    &facts,
-                ))
-            });
+            .or_else(|not_forwarded| answer(not_forwarded.refusal(&facts)));
     }
     let credentials = CredentialHeaders::read(isolate.config.extraction_mode(), |name| {
         header(&headers, name)
@@ -121,11 +115,5 @@ async fn handle(req: Request, env: Env) -> Answer {
     // Forwarded: the authz Worker decides again and writes the request's one log line.
     forward::to_authz(&req, &handoff, &env, &isolate, &request_id)
         .await
-        .or_else(|not_forwarded| {
-            answer(Refusal::new(
-                not_forwarded.rejection,
-                not_forwarded.reason,
-                &facts,
-            ))
-        })
+        .or_else(|not_forwarded| answer(not_forwarded.refusal(&facts)))
 }

@@ -50,8 +50,8 @@ async fn handle(req: Request, env: Env) -> Answer {
         Err(refusal) => return answer(refusal),
     };
     // A browser's CORS preflight for the gateway's own endpoints: answered here, never forwarded.
-    let requested_headers = header(&headers, ACCESS_CONTROL_REQUEST_HEADERS);
-    if let Some(preflight) = edge_auth::preflight(&method, &path, requested_headers.as_deref()) {
+    let requested_headers = || header(&headers, ACCESS_CONTROL_REQUEST_HEADERS);
+    if let Some(preflight) = edge_auth::preflight(&method, &path, requested_headers) {
         return worker_glue::respond(&preflight, &request_id, log);
     }
     // The gateway's own metadata (RFC 9728): before the rule table, no token, never forwarded.

@@ -107,22 +107,24 @@ impl GatewayAnswer<'_> {
 }
 
 /// The gateway's answer to a CORS preflight (any `OPTIONS`) on one of its endpoints
-/// ([`WellKnown::recognize_preflight`]): 204, never forwarded. `request_headers` is the
-/// request's `Access-Control-Request-Headers`, echoed (lowercase) when it is a list of header
+/// ([`WellKnown::recognize_preflight`]): 204, never forwarded. `request_headers` reads the
+/// request's `Access-Control-Request-Headers` (only for a preflight, so other requests pay no
+/// header lookup for it), echoed (lowercase) when it is a list of header
 /// names (RFC 9110 tokens) of at most [`MAX_PREFLIGHT_REQUEST_HEADERS_BYTES`]; anything else
 /// is not echoed, so the browser refuses the request to come. `None`: not such a request.
 pub fn preflight(
     method: &Method,
     path: &NormalizedPath,
-    request_headers: Option<&str>,
+    request_headers: impl FnOnce() -> Option<String>,
 ) -> Option<GatewayAnswer<'static>> {
     WellKnown::recognize_preflight(method, path)?;
+    let request_headers = request_headers();
     Some(GatewayAnswer {
         status: 204,
         content_type: None,
         cache_control: None,
         cors: Some(Cors::Preflight {
-            allow_headers: request_headers.and_then(allowed_headers),
+            allow_headers: request_headers.as_deref().and_then(allowed_headers),
         }),
         body: None,
         outcome: Outcome::Answered,
@@ -167,7 +169,7 @@ mod tests {
     ) -> Option<GatewayAnswer<'static>> {
         let method = Method::parse(method).unwrap();
         let path = rule_table::normalize_path(raw).unwrap();
-        preflight(&method, &path, headers)
+        preflight(&method, &path, || headers.map(str::to_owned))
     }
 
     fn header<'h>(headers: &'h [(&'static str, String)], name: &str) -> Option<&'h str> {

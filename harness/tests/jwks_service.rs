@@ -138,6 +138,17 @@ fn a_jwks_service_naming_a_missing_binding_is_500() {
     h.assert_status(&r, 500);
     assert_eq!(r.json()["error"], "server_misconfigured", "{}", r.text());
     h.assert_not_forwarded(&r);
+    // The Worker's output reaches the log file a moment after the response: wait for it, as
+    // `Harness::log_line_of` does.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !h
+        .stack
+        .log()
+        .contains("JWKS_SERVICE names `NO_SUCH_BINDING`")
+        && Instant::now() < deadline
+    {
+        sleep(Duration::from_millis(50));
+    }
     assert!(
         h.stack
             .log()

@@ -26,7 +26,7 @@ pub use authn::pipeline::{
 };
 pub use authz::config::AuthzConfig;
 pub use authz::origin::{join_origin, OriginUrl};
-pub use authz::pipeline::{authorize, decide, screen, AuthzRequest, Forward};
+pub use authz::pipeline::{authorize, decide, route, screen, AuthzRequest, Forward, Routed};
 pub use authz::rules::Rules;
 pub use authz::upstream::{UpstreamError, UpstreamForward, UpstreamUrls};
 pub use config::{ConfigError, DEFAULT_REALM, MAX_CLOCK_SKEW_SECONDS};

@@ -1,10 +1,10 @@
 //! The authz Worker: reachable only through the auth Worker's service binding.
 //!
-//! Per request: `edge_auth::authorize` decides (method, normalized path, identity only from a
+//! Per request: `edge_auth::route` screens the request once, answers the gateway's JWK Set, and
+//! otherwise `edge_auth::authorize` decides (method, normalized path, identity only from a
 //! context signed for this very request, the rule table compiled into this Worker: first match,
 //! default deny), and an allowed request goes to the origin with exactly the path it matched,
-//! and, when configured, the assertion it signs for it (`X-Edge-Auth-Assertion`). The gateway's
-//! JWK Set is answered here, before the rule table.
+//! and, when configured, the assertion it signs for it (`X-Edge-Auth-Assertion`).
 //! Every decision is made in the crates; this is glue.
 #![forbid(unsafe_code)]
 
@@ -13,7 +13,7 @@ mod isolate;
 mod sign;
 
 use edge_auth::{
-    AuthzRequest, LogLine, Refusal, Rejection, RequestUrl, WorkerName, CONTEXT_HEADER,
+    AuthzRequest, LogLine, Refusal, Rejection, RequestUrl, Routed, WorkerName, CONTEXT_HEADER,
 };
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -50,13 +50,12 @@ async fn handle(req: Request, env: Env) -> Answer {
         // well-formed), else one of ours, which no context can be bound to.
         request_id: Some(&request_id),
     };
-    // The gateway's own endpoints: answered here, before the rule table, never forwarded.
-    if let Some(answer) = edge_auth::gateway_endpoint(&request, &isolate.config, &isolate.rules) {
-        return worker_glue::respond(&answer, &request_id, log);
-    }
+    // The gateway's own endpoints are answered here, before the rule table, never forwarded;
+    // everything else is decided by the rule table.
     let now = worker_glue::now_seconds();
-    let forward = match edge_auth::authorize(&request, now, &isolate.config, &isolate.rules) {
-        Ok(forward) => forward,
+    let forward = match edge_auth::route(&request, now, &isolate.config, &isolate.rules) {
+        Ok(Routed::Forward(forward)) => forward,
+        Ok(Routed::Answer(answer)) => return worker_glue::respond(&answer, &request_id, log),
         Err(refusal) => return refuse(&refusal, &challenge, &request_id, log),
     };
     let assertion = match &forward.assertion {

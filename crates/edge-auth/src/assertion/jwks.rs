@@ -7,7 +7,7 @@ use crate::assertion::config::EMPTY_JWKS;
 use crate::{
     screen, AuthzConfig, AuthzRequest, Cors, GatewayAnswer, Outcome, RequestFacts, Rules, WellKnown,
 };
-use rule_table::Method;
+use rule_table::{Method, NormalizedPath};
 
 /// The JWK Set's media type (RFC 7517 §8.5.1).
 pub const JWKS_CONTENT_TYPE: &str = "application/jwk-set+json";
@@ -26,7 +26,16 @@ pub fn gateway_endpoint<'c>(
 ) -> Option<GatewayAnswer<'c>> {
     let (method, _, path) =
         screen(request.method, request.url, rules.table().path_policy()).ok()?;
-    if WellKnown::recognize(&method, &path)? != WellKnown::GatewayJwks {
+    gateway_answer(&method, &path, config)
+}
+
+/// [`gateway_endpoint`] for a request already screened: its method and normalized path.
+pub(crate) fn gateway_answer<'c>(
+    method: &Method,
+    path: &NormalizedPath,
+    config: &'c AuthzConfig,
+) -> Option<GatewayAnswer<'c>> {
+    if WellKnown::recognize(method, path)? != WellKnown::GatewayJwks {
         return None;
     }
     let body = config
@@ -38,7 +47,7 @@ pub fn gateway_endpoint<'c>(
         cache_control: Some(JWKS_CACHE_CONTROL),
         // Public keys: browser-based verifiers fetch them from other origins.
         cors: Some(Cors::AnyOrigin),
-        body: (method != Method::Head).then_some(Cow::Borrowed(body)),
+        body: (*method != Method::Head).then_some(Cow::Borrowed(body)),
         outcome: Outcome::Served,
         reason: "gateway_jwks",
         facts: RequestFacts {

@@ -15,6 +15,7 @@ pub use config::{
     AssertionConfig, DEFAULT_ASSERTION_ACTOR, DEFAULT_ASSERTION_TTL_SECONDS,
     MAX_ASSERTION_TTL_SECONDS,
 };
+pub(crate) use jwks::gateway_answer;
 pub use jwks::{gateway_endpoint, JWKS_CACHE_CONTROL, JWKS_CONTENT_TYPE};
 
 use jose_jwt::sign::{compact, signing_input};

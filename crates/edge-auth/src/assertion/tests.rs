@@ -513,6 +513,82 @@ fn the_key_set_is_answered_for_get_and_head_only_on_its_normalized_path() {
     }
 }
 
+/// `route` (the authz Worker's one entry) screens once and gives what the two steps give apart:
+/// the key set where `gateway_endpoint` answers, `authorize`'s forward or refusal elsewhere.
+#[test]
+fn route_answers_the_key_set_and_otherwise_decides_as_authorize() {
+    let config = assertion_config();
+    let rules = rules();
+    let cases = [
+        ("GET", "https://api.example/.well-known/edge-auth/jwks.json"),
+        (
+            "HEAD",
+            "https://api.example/.well-known/./edge-auth/jwks.json",
+        ),
+        (
+            "POST",
+            "https://api.example/.well-known/edge-auth/jwks.json",
+        ),
+        (
+            "GET",
+            "https://api.example/a/../../.well-known/edge-auth/jwks.json",
+        ),
+        (
+            "TRACE",
+            "https://api.example/.well-known/edge-auth/jwks.json",
+        ),
+        ("GET", "https://api.example/health"),
+        ("GET", "https://api.example/items/1"),
+        ("GET", "https://api.example/a%2fb"),
+        ("G(T", "https://api.example/health"),
+        ("GET", "not a url"),
+    ];
+    let (mut answered, mut forwarded, mut refused) = (0, 0, 0);
+    for (method, url) in cases {
+        let request = AuthzRequest {
+            method,
+            url,
+            context: None,
+            request_id: Some("r"),
+        };
+        let routed = edge_auth_route(&request, &config, &rules);
+        match gateway_endpoint(&request, &config, &rules) {
+            Some(answer) => match routed {
+                Ok(crate::Routed::Answer(routed)) => {
+                    answered += 1;
+                    assert_eq!(routed, answer, "{method} {url}");
+                }
+                other => panic!("{method} {url}: {other:?}"),
+            },
+            None => {
+                let authorized = authorize(&request, NOW, &config, &rules);
+                match (routed, authorized) {
+                    (Ok(crate::Routed::Forward(routed)), Ok(forward)) => {
+                        forwarded += 1;
+                        assert_eq!(routed, forward, "{method} {url}");
+                    }
+                    (Err(routed), Err(refusal)) => {
+                        refused += 1;
+                        assert_eq!(routed, refusal, "{method} {url}");
+                    }
+                    other => panic!("{method} {url}: {other:?}"),
+                }
+            }
+        }
+    }
+    // Every branch was taken: two key-set answers, a forward, refusals.
+    assert_eq!((answered, forwarded), (2, 1), "{refused}");
+    assert!(refused >= 5);
+}
+
+fn edge_auth_route<'c>(
+    request: &AuthzRequest<'_>,
+    config: &'c AuthzConfig,
+    rules: &crate::Rules,
+) -> Result<crate::Routed<'c>, crate::Refusal> {
+    crate::route(request, NOW, config, rules)
+}
+
 fn jwks(config: &AuthzConfig) -> Option<Value> {
     let request = AuthzRequest {
         method: "GET",

@@ -7,12 +7,12 @@
 
 use rule_table::{Method, NormalizedPath, PathPolicy, Principal, RuleTable, Verdict};
 
-use crate::assertion::{mint, Decided};
+use crate::assertion::{gateway_answer, mint, Decided};
 use crate::authz::upstream::{bearer, render_headers};
 use crate::{
     identity_headers, join_origin, open_context, same_header_name, AuthzConfig, ContextNotes,
-    EmailWithheld, HeaderPolicy, Identity, Refusal, Rejection, RequestBinding, RequestFacts,
-    RequestUrl, Rules, UnsignedAssertion, UpstreamError, UpstreamForward,
+    EmailWithheld, GatewayAnswer, HeaderPolicy, Identity, Refusal, Rejection, RequestBinding,
+    RequestFacts, RequestUrl, Rules, UnsignedAssertion, UpstreamError, UpstreamForward,
 };
 
 /// What the authz Worker reads from a request before deciding.
@@ -158,6 +158,32 @@ pub fn screen<'u>(
     Ok((method, url, path))
 }
 
+/// What the authz Worker does with a request ([`route`]).
+#[derive(Debug)]
+// Both variants are moved once, to the Worker; boxing either would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum Routed<'c> {
+    /// One of the gateway's own endpoints (its JWK Set): answered, never forwarded.
+    Answer(GatewayAnswer<'c>),
+    /// An allowed request ([`authorize`]).
+    Forward(Forward),
+}
+
+/// The authz Worker's whole decision, the request screened once: the gateway's own endpoints
+/// ([`gateway_endpoint`](crate::gateway_endpoint)) before the rule table, then [`authorize`].
+pub fn route<'c>(
+    request: &AuthzRequest<'_>,
+    now_s: i64,
+    config: &'c AuthzConfig,
+    rules: &Rules,
+) -> Result<Routed<'c>, Refusal> {
+    let screened = screen(request.method, request.url, rules.table().path_policy())?;
+    if let Some(answer) = gateway_answer(&screened.0, &screened.2, config) {
+        return Ok(Routed::Answer(answer));
+    }
+    authorize_screened(request, screened, now_s, config, rules).map(Routed::Forward)
+}
+
 /// Decides `request` at `now_s` (unix seconds) with `rules`: first matching rule, default deny.
 ///
 /// Identity comes only from a context the auth Worker signed for this very request (method,
@@ -180,8 +206,19 @@ pub fn authorize(
     config: &AuthzConfig,
     rules: &Rules,
 ) -> Result<Forward, Refusal> {
+    let screened = screen(request.method, request.url, rules.table().path_policy())?;
+    authorize_screened(request, screened, now_s, config, rules)
+}
+
+/// [`authorize`] for a request [`screen`]ed already.
+fn authorize_screened(
+    request: &AuthzRequest<'_>,
+    (method, url, path): (Method, RequestUrl<'_>, NormalizedPath),
+    now_s: i64,
+    config: &AuthzConfig,
+    rules: &Rules,
+) -> Result<Forward, Refusal> {
     let table = rules.table();
-    let (method, url, path) = screen(request.method, request.url, table.path_policy())?;
     let mut facts = RequestFacts {
         path: Some(path.as_str().to_owned()),
         ..RequestFacts::default()

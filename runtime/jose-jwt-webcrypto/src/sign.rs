@@ -59,6 +59,9 @@ impl std::error::Error for SignError {}
 #[derive(Default)]
 pub struct WebCryptoSigner {
     imported: RefCell<Option<CryptoKey>>,
+    /// The `sign` parameters, made on first use: WebCrypto only reads them, so one object
+    /// serves every request of the isolate (as the verify parameters do).
+    params: RefCell<Option<Object>>,
 }
 
 impl WebCryptoSigner {
@@ -77,7 +80,11 @@ impl WebCryptoSigner {
     pub async fn sign(&self, key: &SigningKey, message: &[u8]) -> Result<Vec<u8>, SignError> {
         let subtle = subtle().ok_or(SignError::SubtleUnavailable)?;
         let crypto_key = self.crypto_key(&subtle, key).await?;
-        let algorithm = sign_params(key.algorithm());
+        let algorithm = self
+            .params
+            .borrow_mut()
+            .get_or_insert_with(|| sign_params(key.algorithm()))
+            .clone();
         let promise = subtle
             .sign_with_object_and_u8_array(&algorithm, &crypto_key, message)
             .map_err(|_| SignError::SignRefused)?;

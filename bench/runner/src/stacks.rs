@@ -67,6 +67,26 @@ struct Stack {
     workerd: Workerd,
 }
 
+/// The order in which round `round` measures `kinds` (indices into it): the stacks as
+/// started, rotated by one place per round, so that no stack is always the first measured
+/// after a switch of scenario or concurrency (or always the last), which would fold a position
+/// effect into its figures. The Rust pair keeps its paired stacks (`--candidate`,
+/// `rust+assertion`) right after it in every round: their A/B differences are per round.
+fn round_order(kinds: &[Kind], round: usize) -> Vec<usize> {
+    let mut units: Vec<Vec<usize>> = Vec::new();
+    for (index, kind) in kinds.iter().enumerate() {
+        match (kind, units.last_mut()) {
+            (Kind::Candidate | Kind::RustAssertion, Some(unit)) => unit.push(index),
+            _ => units.push(vec![index]),
+        }
+    }
+    if !units.is_empty() {
+        let shift = round % units.len();
+        units.rotate_left(shift);
+    }
+    units.into_iter().flatten().collect()
+}
+
 /// Runs everything; `Ok(true)` when every budget passed.
 pub(crate) fn run(options: &Options) -> Result<bool> {
     let root = e2e::stack::workspace_root();
@@ -170,8 +190,15 @@ pub(crate) fn run(options: &Options) -> Result<bool> {
     let mut measurements = Vec::new();
     for scenario in &all {
         for &concurrency in &options.concurrency {
-            for _round in 0..options.rounds {
-                for stack in stacks.iter().filter(|s| s.kind.measures(scenario)) {
+            for round in 0..options.rounds {
+                let kinds: Vec<Kind> = stacks.iter().map(|s| s.kind).collect();
+                for index in round_order(&kinds, round) {
+                    let Some(stack) = stacks.get(index) else {
+                        continue;
+                    };
+                    if !stack.kind.measures(scenario) {
+                        continue;
+                    }
                     let m = measure(options, stack, scenario, concurrency, &origin)?;
                     eprintln!(
                         "bench: {:<15} c={:<3} {:<9} {:>8.0} req/s  p50 {:>7.0} us  p99 {:>7.0} us  cpu {:>6.0} us/req{}",
@@ -604,4 +631,31 @@ fn loadavg() -> String {
         .take(3)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_round_starts_with_the_next_stack_and_paired_stacks_follow_rust() {
+        let kinds = [
+            Kind::Rust,
+            Kind::Candidate,
+            Kind::RustAssertion,
+            Kind::Hardened,
+            Kind::Js,
+            Kind::Floor,
+        ];
+        assert_eq!(round_order(&kinds, 0), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(round_order(&kinds, 1), [3, 4, 5, 0, 1, 2]);
+        assert_eq!(round_order(&kinds, 2), [4, 5, 0, 1, 2, 3]);
+        assert_eq!(round_order(&kinds, 3), [5, 0, 1, 2, 3, 4]);
+        assert_eq!(round_order(&kinds, 4), [0, 1, 2, 3, 4, 5]);
+        // Over as many rounds as stacks, each is first once.
+        let plain = [Kind::Rust, Kind::Hardened, Kind::Js, Kind::Floor];
+        let firsts: Vec<usize> = (0..4).map(|r| round_order(&plain, r)[0]).collect();
+        assert_eq!(firsts, [0, 1, 2, 3]);
+        assert!(round_order(&[], 3).is_empty());
+    }
 }

@@ -17,8 +17,8 @@ usage: cargo run --release -p bench-runner -- [options]
   --inspect ADDR       start the Rust pair's workerd with its inspector on ADDR (for profile.mjs)
   --v8-flags LIST      comma-separated V8 flags for every workerd (e.g. --perf-basic-prof, for perf)
   --candidate DIR      also measure the Rust bundles in DIR/auth and DIR/authz (wrangler dry-run
-                       output, built with EDGE_AUTH_RULES=bench/out/rules.toml), right after
-                       the Rust pair: an A/B of a lever in one run
+                       output, built with EDGE_AUTH_RULES=bench/out/rules.toml), next to
+                       the Rust pair in every round: an A/B of a lever in one run
   --reuse-bundles      use the bundles of the previous run instead of running wrangler
   --out FILE           where to write the report (default bench/RESULTS.md); its chart goes
                        beside it, the extension .svg";

@@ -17,7 +17,7 @@ pub(crate) const FILLER_RULES: usize = 200;
 pub(crate) const RULES_ENV: &str = "EDGE_AUTH_RULES";
 /// A path only the first filler rule matches: with a token lacking its role the answer is 403
 /// where the table is in effect, 200 (the catch-all) where it is not.
-pub(crate) const FILLER_PROBE_PATH: &str = "/bench-filler-0/probe";
+pub(crate) const FILLER_PROBE_PATH: &str = "/bench-filler/0/probe";
 /// The last entry of the seed authz.js's `RULES` (the catch-all), before which the JS filler
 /// rules go.
 const JS_CATCH_ALL: &str = "  { prefix: \"/\", check: () => true },\n];";
@@ -46,13 +46,15 @@ pub(crate) fn bench_toml(project: &str) -> Result<String> {
     let (head, tail) = project.split_at(last);
     let mut fillers = format!(
         "# {FILLER_RULES} filler rules inserted by the benchmark before the catch-all (deep-rule \
-         scenario); they match only /bench-filler-N paths, which no other scenario sends.\n\n"
+         scenario); they match only /bench-filler/N/ paths, which no scenario sends. They share\n\
+         # their first segment with the deep-rule path, so that the Rust Workers' first-segment\n\
+         # index hands all of them to the matching loop: the worst case for it.\n\n"
     );
     for i in 0..FILLER_RULES {
         let name = filler_name(i);
         let _ = writeln!(
             fillers,
-            "[[rule]]\nname = \"{name}\"\npath = \"/{name}/**\"\nroles_any = [\"filler-{i}\"]\n"
+            "[[rule]]\nname = \"{name}\"\npath = \"/bench-filler/{i}/**\"\nroles_any = [\"filler-{i}\"]\n"
         );
     }
     Ok(format!("{head}{fillers}{tail}"))
@@ -71,7 +73,7 @@ pub(crate) fn bench_js(seed: &str) -> Result<String> {
     for i in 0..FILLER_RULES {
         let _ = writeln!(
             fillers,
-            "  {{ prefix: \"/bench-filler-{i}\", check: (u) => u.roles.includes(\"filler-{i}\") }},"
+            "  {{ prefix: \"/bench-filler/{i}/\", check: (u) => u.roles.includes(\"filler-{i}\") }},"
         );
     }
     Ok(seed.replacen(JS_CATCH_ALL, &format!("{fillers}{JS_CATCH_ALL}"), 1))
@@ -230,6 +232,8 @@ mod tests {
             scenarios::DEEP_RULE_PATH,
             "/",
             "/bench-filler",
+            "/bench-filler/x",
+            "/bench-filler/10x/y",
             "/health",
         ]) {
             for (_, rule) in decisions(&table, path).unwrap_or_default() {
@@ -240,7 +244,7 @@ mod tests {
             }
         }
         for i in [0, 1, 99, FILLER_RULES - 1] {
-            let path = format!("/bench-filler-{i}/x");
+            let path = format!("/bench-filler/{i}/x");
             let got = decisions(&table, &path).unwrap_or_default();
             assert_eq!(
                 got.first().map(|(_, r)| r.clone()),
@@ -261,7 +265,7 @@ mod tests {
         assert!(check(&project, &wrong).is_err());
         let shadowing = bench_toml(&project)
             .unwrap_or_default()
-            .replace("path = \"/bench-filler-7/**\"", "path = \"/api/**\"");
+            .replace("path = \"/bench-filler/7/**\"", "path = \"/api/**\"");
         assert!(check(&project, &shadowing).is_err());
         assert!(bench_toml("case_sensitive = true\n").is_err());
     }
@@ -271,9 +275,9 @@ mod tests {
         for name in ["authz.js", "hardened-authz.js"] {
             let seed = seed_js(name);
             let got = bench_js(&seed).unwrap_or_default();
-            let first = got.find("/bench-filler-0\"").unwrap_or(usize::MAX);
+            let first = got.find("/bench-filler/0/\"").unwrap_or(usize::MAX);
             let last = got
-                .find(&format!("/bench-filler-{}\"", FILLER_RULES - 1))
+                .find(&format!("/bench-filler/{}/\"", FILLER_RULES - 1))
                 .unwrap_or(usize::MAX);
             let catch_all = got.find(JS_CATCH_ALL).unwrap_or(0);
             assert!(first < last && last < catch_all, "{name}");

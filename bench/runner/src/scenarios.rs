@@ -39,7 +39,7 @@ pub(crate) const API_PATH: &str = "/api/items";
 pub(crate) const FORBIDDEN_PATH: &str = "/admin/reports";
 /// The path of `deep-rule`: matched only by the catch-all, after every filler rule of the
 /// benchmark table.
-pub(crate) const DEEP_RULE_PATH: &str = "/hello";
+pub(crate) const DEEP_RULE_PATH: &str = "/bench-filler/deep";
 /// The paths of the scenarios other than `deep-rule`: the benchmark table must decide each
 /// exactly as the project's does.
 pub(crate) const PATHS: [&str; 2] = [API_PATH, FORBIDDEN_PATH];
@@ -149,8 +149,9 @@ pub(crate) fn all(idp: &IdentityProvider, distinct: usize) -> Vec<Scenario> {
         },
         Scenario {
             name: "deep-rule",
-            what: "one ES256 token on every request, GET /hello -> 200: only the catch-all \
-                   matches, after the benchmark table's 200 filler rules (what deciding twice costs)",
+            what: "one ES256 token on every request, GET /bench-filler/deep -> 200: only the \
+                   catch-all matches, after the benchmark table's 200 filler rules, all under the \
+                   same first segment (what deciding twice costs)",
             requests: Arc::new(vec![request(DEEP_RULE_PATH, Some(&repeated))]),
             expected: 200,
             held_to_added_p50: false,

@@ -3,6 +3,7 @@
 use crate::conditions::{self, Conditions, WrittenConditions};
 use crate::decide::{Access, Rule, RuleTable};
 use crate::error::{RuleRef, TableError, TableErrorKind as K, TableErrors, Warning};
+use crate::index::FirstSegmentIndex;
 use crate::method::{Method, MethodError, MethodSet};
 use crate::pattern::Pattern;
 use crate::upstream::{self, PathMapping, Upstream};
@@ -139,6 +140,7 @@ impl RuleTable {
         crate::lint::check_unused_upstreams(&rules, &upstreams, &mut warnings);
         Ok(Compiled {
             table: RuleTable {
+                index: FirstSegmentIndex::new(rules.iter().map(|r| &r.pattern), case_sensitive),
                 rules,
                 case_sensitive,
                 upstreams,

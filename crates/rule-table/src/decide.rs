@@ -2,6 +2,7 @@
 
 use crate::conditions::Conditions;
 use crate::error::RuleRef;
+use crate::index::FirstSegmentIndex;
 use crate::lookalike::PathPolicy;
 use crate::method::{Method, MethodSet};
 use crate::path::{NormalizedPath, PathError};
@@ -195,6 +196,8 @@ impl Rule {
 #[derive(Debug, Clone)]
 pub struct RuleTable {
     pub(crate) rules: Vec<Rule>,
+    /// Which rules can match a path, by its first segment (built from `rules`).
+    pub(crate) index: FirstSegmentIndex,
     pub(crate) case_sensitive: bool,
     /// Every declared upstream, in name order.
     pub(crate) upstreams: Vec<Arc<Upstream>>,
@@ -261,7 +264,11 @@ impl RuleTable {
     }
 
     pub(crate) fn matching_rule(&self, method: &Method, path: &NormalizedPath) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.applies(method, path))
+        self.index
+            .candidates(path)
+            .iter()
+            .filter_map(|&i| self.rules.get(i))
+            .find(|r| r.applies(method, path))
     }
 
     /// The upstream the rule `rule` (from a [`Decision`] of this table) sends its requests to;

@@ -9,6 +9,7 @@ mod decide;
 pub mod embed;
 mod error;
 mod explain;
+mod index;
 mod lint;
 mod lookalike;
 #[rustfmt::skip]

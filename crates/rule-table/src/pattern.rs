@@ -187,6 +187,14 @@ impl Pattern {
             .position(|s| matches!(s, Seg::Param(p) if &**p == name))
     }
 
+    /// The first segment when it is a literal: only paths beginning with it can match.
+    pub(crate) fn first_literal(&self) -> Option<&str> {
+        match self.segs.first() {
+            Some(Seg::Literal(literal)) if self.fixed > 0 => Some(literal),
+            _ => None,
+        }
+    }
+
     /// Whether the (normalized, decoded) request path matches.
     pub(crate) fn matches(&self, path: &NormalizedPath) -> bool {
         // Length bounds first: most rules are rejected here without touching text.

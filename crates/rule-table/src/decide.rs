@@ -266,8 +266,7 @@ impl RuleTable {
     pub(crate) fn matching_rule(&self, method: &Method, path: &NormalizedPath) -> Option<&Rule> {
         self.index
             .candidates(path)
-            .iter()
-            .filter_map(|&i| self.rules.get(i))
+            .filter_map(|i| self.rules.get(i))
             .find(|r| r.applies(method, path))
     }
 

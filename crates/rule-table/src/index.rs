@@ -6,7 +6,8 @@
 //! (in any ASCII letter case when the table is case-insensitive: such literals are lower-case
 //! ASCII); every other rule (a `{param}`, `*` or `**` first, or the bare `/`) can match any path
 //! and is a candidate for all. The candidates for a literal are its own rules and those, merged
-//! in table order.
+//! in table order as they are read (so the index holds each rule once: memory grows with the
+//! table, not with literals times wildcard rules).
 
 use std::cmp::Ordering;
 
@@ -16,7 +17,7 @@ use crate::pattern::Pattern;
 /// Rule indices (0-based, table order) that may match, by first path segment.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FirstSegmentIndex {
-    /// Sorted by literal: the candidates of a path whose first segment is that literal.
+    /// Sorted by literal: the rules whose first segment is that literal, in table order.
     by_literal: Vec<(Box<str>, Vec<usize>)>,
     /// The candidates of every other path: the rules without a literal first segment.
     others: Vec<usize>,
@@ -46,10 +47,6 @@ impl FirstSegmentIndex {
                 _ => by_literal.push((literal, vec![index])),
             }
         }
-        for (_, indices) in &mut by_literal {
-            indices.extend_from_slice(&others);
-            indices.sort_unstable();
-        }
         Self {
             by_literal,
             others,
@@ -58,16 +55,19 @@ impl FirstSegmentIndex {
     }
 
     /// The rules that may match `path`, in table order.
-    pub(crate) fn candidates(&self, path: &NormalizedPath) -> &[usize] {
-        let Some(first) = path.segment(0) else {
-            return &self.others;
+    pub(crate) fn candidates(&self, path: &NormalizedPath) -> impl Iterator<Item = usize> + '_ {
+        let literal: &[usize] = match path.segment(0) {
+            Some(first) => self
+                .by_literal
+                .binary_search_by(|(literal, _)| self.compare(literal, first))
+                .ok()
+                .and_then(|at| self.by_literal.get(at))
+                .map_or(&[], |(_, indices)| indices.as_slice()),
+            None => &[],
         };
-        let found = self
-            .by_literal
-            .binary_search_by(|(literal, _)| self.compare(literal, first));
-        match found {
-            Ok(at) => self.by_literal.get(at).map_or(&self.others, |(_, i)| i),
-            Err(_) => &self.others,
+        InOrder {
+            a: literal.iter().copied().peekable(),
+            b: self.others.iter().copied().peekable(),
         }
     }
 
@@ -80,6 +80,24 @@ impl FirstSegmentIndex {
         } else {
             let folded = segment.bytes().map(|b| b.to_ascii_lowercase());
             literal.bytes().cmp(folded)
+        }
+    }
+}
+
+/// Two ascending lists of rule indices, read as one ascending list.
+struct InOrder<A: Iterator<Item = usize>, B: Iterator<Item = usize>> {
+    a: std::iter::Peekable<A>,
+    b: std::iter::Peekable<B>,
+}
+
+impl<A: Iterator<Item = usize>, B: Iterator<Item = usize>> Iterator for InOrder<A, B> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        match (self.a.peek(), self.b.peek()) {
+            (Some(a), Some(b)) if a < b => self.a.next(),
+            (Some(_), None) => self.a.next(),
+            _ => self.b.next(),
         }
     }
 }
@@ -111,7 +129,11 @@ mod tests {
             false,
         );
         let index = FirstSegmentIndex::new(&table, false);
-        let at = |p: &str| index.candidates(&normalize_path(p).unwrap()).to_vec();
+        let at = |p: &str| {
+            index
+                .candidates(&normalize_path(p).unwrap())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(at("/a/c"), [0, 1, 3, 4, 5, 6]);
         assert_eq!(at("/A/c"), [0, 1, 3, 4, 5, 6]);
         assert_eq!(at("/b"), [1, 2, 4, 5, 6]);
@@ -120,7 +142,11 @@ mod tests {
         // A case-sensitive table compares exactly.
         let exact = patterns(&["/a/**", "/A/**", "/**"], true);
         let index = FirstSegmentIndex::new(&exact, true);
-        let at = |p: &str| index.candidates(&normalize_path(p).unwrap()).to_vec();
+        let at = |p: &str| {
+            index
+                .candidates(&normalize_path(p).unwrap())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(at("/a/x"), [0, 2]);
         assert_eq!(at("/A/x"), [1, 2]);
         assert_eq!(at("/b"), [2]);
@@ -170,7 +196,7 @@ mod tests {
                 Err(_) => return Ok(()),
             };
             let index = FirstSegmentIndex::new(&table, case_sensitive);
-            let candidates = index.candidates(&path);
+            let candidates: Vec<usize> = index.candidates(&path).collect();
             prop_assert!(candidates.windows(2).all(|w| w[0] < w[1]));
             for i in matching(&table, &path) {
                 prop_assert!(candidates.contains(&i), "rule {} ({:?}) left out for {}", i, written.get(i), path);

@@ -66,6 +66,11 @@ fn the_gateway_gets_its_secret_and_the_users_email_and_none_of_the_users_credent
         .header("Authorization", &format!("Bearer {token}"))
         .header("X-User-ID", "forged")
         .header("cf-aig-metadata", r#"{"user_id":"forged@example.com"}"#)
+        // The gateway's own controls: a client's cache key would read another user's answer.
+        .header("cf-aig-cache-key", "forged-victim-key")
+        .header("CF_AIG_SKIP_CACHE", "true")
+        .header("cf-aig-custom-cost", r#"{"total_cost":0}"#)
+        .header("cf-aig-authorization", "Bearer forged")
         .header("Content-Type", "application/json")
         .body(&body[..])
         .send();
@@ -104,8 +109,20 @@ fn the_gateway_gets_its_secret_and_the_users_email_and_none_of_the_users_credent
         "x-auth-context",
         "x-edge-auth-assertion",
         "cf-access-authenticated-user-email",
+        "cf-aig-cache-key",
+        "cf-aig-skip-cache",
+        "cf-aig-custom-cost",
+        "cf-aig-authorization",
     ] {
         assert_eq!(seen.header(absent), None, "{absent} reached the gateway");
+    }
+    // However spelled (the harness's own server keeps names as sent, lower-cased).
+    for (name, _) in &seen.headers {
+        let folded = name.to_ascii_lowercase().replace('_', "-");
+        assert!(
+            !folded.starts_with("cf-aig-") || folded == "cf-aig-metadata",
+            "the client's {name} reached the gateway"
+        );
     }
     assert_eq!(seen.header("content-type"), Some("application/json"));
     // The response is the gateway's; it says the token matched (without echoing it).

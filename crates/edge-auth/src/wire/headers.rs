@@ -11,7 +11,8 @@
 
 use Pattern::{Name, Prefix};
 use StrippedKind::{
-    AccessIdentity, ClientCredential, GatewayIdentity, Host, Override, OwnIdentity, RequestId,
+    AccessIdentity, AiGatewayControl, ClientCredential, GatewayIdentity, Host, Override,
+    OwnIdentity, RequestId,
 };
 
 /// The header carrying the signed identity from the auth to the authz Worker.
@@ -51,6 +52,12 @@ pub enum StrippedKind {
     RequestId,
     /// `Host`: the request to the origin takes the target URL's.
     Host,
+    /// Cloudflare AI Gateway's request headers (`cf-aig-*`: cache key, cache TTL and skip,
+    /// metadata, custom cost, its own authorization, …). They steer what the gateway serves and
+    /// bills, and whose request it logs: a client's `cf-aig-cache-key` could read another
+    /// user's cached answer. Only the rule table's `headers` set them; a client's copy never
+    /// leaves the edge.
+    AiGatewayControl,
     /// The client's own credentials (`Authorization`, `Cf-Access-Jwt-Assertion`, `Cookie`,
     /// which carries Access's `CF_Authorization`): they go on to the origin, and are removed
     /// only on the way to an upstream that does not ask for them
@@ -91,6 +98,7 @@ const STRIPPED: &[(Pattern, StrippedKind)] = &[
     (Name(AUTHORIZATION_HEADER), ClientCredential),
     (Name(ACCESS_ASSERTION_HEADER), ClientCredential),
     (Name(COOKIE_HEADER), ClientCredential),
+    (Prefix("cf-aig-"), AiGatewayControl),
 ];
 
 /// The path and method override headers (lowercase): what [`StrippedKind::Override`] covers.
@@ -222,7 +230,7 @@ impl<'a> HeaderPolicy<'a> {
             }
             // The auth Worker sets its own; the authz Worker passes that one on.
             RequestId => self.hop == Hop::ToAuthz,
-            Host => self.hop == Hop::ToOrigin,
+            Host | AiGatewayControl => self.hop == Hop::ToOrigin,
             ClientCredential => self.strip_client_credentials,
         }
     }

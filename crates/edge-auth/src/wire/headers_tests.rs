@@ -166,6 +166,53 @@ fn client_credentials_go_on_except_to_an_upstream_that_does_not_ask_for_them() {
     }
 }
 
+/// Cloudflare AI Gateway's request headers, however spelled: never forwarded from the client
+/// (a client's cache key could read another user's cached answer, its metadata or cost would
+/// be logged and billed as given). The rule table's `headers` set them after the strip.
+#[test]
+fn ai_gateway_headers_from_the_client_never_reach_the_origin_or_an_upstream() {
+    for name in [
+        "cf-aig-cache-key",
+        "CF-AIG-Cache-Key",
+        "cf_aig_cache_key",
+        "cf-aig-cache-ttl",
+        "cf-aig-skip-cache",
+        "cf-aig-metadata",
+        "Cf-Aig-Metadata",
+        "cf-aig-custom-cost",
+        "cf-aig-authorization",
+        "cf-aig-event-id",
+        "cf.aig.collect-log",
+        "cf-aig-",
+    ] {
+        assert_eq!(
+            stripped_kind(name, &[]),
+            Some(StrippedKind::AiGatewayControl),
+            "{name}"
+        );
+        assert!(!is_client_identity_header(name, &[]), "{name}");
+        let origin = HeaderPolicy::to_origin(&[], None);
+        assert!(origin.strips(name, no_value), "{name}");
+        assert!(
+            origin.without_client_credentials().strips(name, no_value),
+            "{name}"
+        );
+        // The auth Worker passes them on; the authz Worker, which forwards, removes them.
+        assert!(
+            !HeaderPolicy::to_authz(&[], None).strips(name, no_value),
+            "{name}"
+        );
+    }
+    for name in [
+        "cf-aig",
+        "cf-aigx-metadata",
+        "x-cf-aig-metadata",
+        "cf-ai-gateway",
+    ] {
+        assert_eq!(stripped_kind(name, &[]), None, "{name}");
+    }
+}
+
 #[test]
 fn other_headers_are_kept_by_both_workers() {
     let extra = ["X-Tenant-ID".to_owned()];

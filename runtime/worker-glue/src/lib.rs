@@ -132,11 +132,27 @@ pub fn header_names(headers: &Headers) -> Vec<String> {
 }
 
 /// Deletes, in place, every header `strip` matches (`strip` sees lowercase names).
-pub fn strip_headers(headers: &Headers, strip: impl Fn(&str) -> bool) -> Result<(), JsValue> {
+fn strip_headers(headers: &Headers, strip: impl Fn(&str) -> bool) -> Result<(), JsValue> {
     for name in header_names(headers) {
         if strip(&name) {
             headers.delete(&name)?;
         }
+    }
+    Ok(())
+}
+
+/// Edits `headers` in place: deletes every header `strip` matches, then sets each of `set`.
+/// A name about to be set is not deleted first: `set` replaces every value the name had, so
+/// the delete would be a wasted runtime call (its look-alike spellings are still deleted).
+pub fn replace_headers(
+    headers: &Headers,
+    strip: impl Fn(&str) -> bool,
+    set: &[(&str, &str)],
+) -> Result<(), JsValue> {
+    let set_below = |name: &str| set.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    strip_headers(headers, |name| !set_below(name) && strip(name))?;
+    for (name, value) in set {
+        headers.set(name, value)?;
     }
     Ok(())
 }

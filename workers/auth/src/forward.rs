@@ -11,7 +11,7 @@ use rule_table::Method;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Request, RequestInit, RequestRedirect, Response, ResponseInit};
 use worker::Env;
-use worker_glue::{header, strip_headers};
+use worker_glue::{header, replace_headers};
 
 /// Why the request was not passed on: the answer, and the log line's reason code.
 pub(crate) struct NotForwarded {
@@ -98,36 +98,34 @@ fn forwarded_request(
         .access_team_domain()
         .and(identity.and_then(|id| id.email.as_deref()));
     let policy = HeaderPolicy::to_authz(config.extra_stripped_headers(), access_email);
-    strip_headers(&headers, |name| {
-        policy.strips(name, || header(&headers, name))
-    })
-    .map_err(header_edit_failed)?;
-    let set = |name: &str, value: &str| headers.set(name, value).map_err(header_edit_failed);
-    set(REQUEST_ID_HEADER, request_id)?;
+    let mut set = vec![(REQUEST_ID_HEADER, request_id.to_owned())];
     if let Some(identity) = identity {
         // A `sub` or e-mail that cannot go in a header as it is: refused, never rewritten.
         let identity_headers =
             identity_headers(identity).map_err(|e| not_forwarded(Rejection::from(&e), e.code()))?;
-        for (name, value) in identity_headers {
-            set(name, &value)?;
-        }
+        set.extend(identity_headers);
         // Bound to the request the authz Worker will receive: the copy's own method and URL
-        // (the same as the client's) and the request id set on it above.
+        // (the same as the client's) and the request id set on it.
         let (method, url) = (forwarded.method(), forwarded.url());
         let url = RequestUrl::split(&url)
             .ok_or_else(|| not_forwarded(Rejection::BadRequest, "bad_url"))?;
         let binding = RequestBinding::new(&method, &url, request_id);
-        set(
-            CONTEXT_HEADER,
-            &sign_context_with_notes(
-                identity,
-                &handoff.notes,
-                config.context_key(),
-                &binding,
-                worker_glue::now_seconds(),
-            ),
-        )?;
+        let context = sign_context_with_notes(
+            identity,
+            &handoff.notes,
+            config.context_key(),
+            &binding,
+            worker_glue::now_seconds(),
+        );
+        set.push((CONTEXT_HEADER, context));
     }
+    let set: Vec<(&str, &str)> = set.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    replace_headers(
+        &headers,
+        |name| policy.strips(name, || header(&headers, name)),
+        &set,
+    )
+    .map_err(header_edit_failed)?;
     Ok(forwarded)
 }
 

@@ -6,14 +6,15 @@
 //! toward an upstream that does not ask for them).
 
 use edge_auth::{AuthzConfig, Forward, Refusal, Rejection, ASSERTION_HEADER, REQUEST_ID_HEADER};
-use web_sys::{Request, RequestInit, RequestRedirect, Response};
+use web_sys::{Headers, Request, RequestInit, RequestRedirect, Response};
 use worker::Env;
-use worker_glue::{header, strip_headers};
+use worker_glue::{header, replace_headers};
 
 /// The origin's (or upstream's) response, as it came (status, headers and body stream
 /// untouched); or why the request could not be sent, as the refusal to answer.
 pub(crate) async fn to_origin(
     req: &Request,
+    req_headers: &Headers,
     forward: &Forward,
     assertion: Option<&str>,
     config: &AuthzConfig,
@@ -25,7 +26,7 @@ pub(crate) async fn to_origin(
     let credential = forward.upstream_credential(|name| worker_glue::read_var(env, name))?;
     let init = RequestInit::new();
     init.set_method(forward.method.as_str());
-    init.set_headers(&req.headers());
+    init.set_headers(req_headers);
     init.set_redirect(RequestRedirect::Manual);
     if let Some(body) = req.body() {
         // The body stays a JS ReadableStream: streamed through, never copied into Wasm.
@@ -35,26 +36,25 @@ pub(crate) async fn to_origin(
         .map_err(|_| refused(Rejection::BadRequest, "request_copy_failed"))?;
     let headers = forwarded.headers();
     let header_edit_failed = |_| refused(Rejection::BadRequest, "header_edit_failed");
-    strip_headers(&headers, |name| {
-        forward.strips(config, name, || header(&headers, name))
-    })
+    // The identity and upstream headers, the upstream's secret in its `bearer_header`
+    // (`authorization` unless the table names another), our request id (the assertion's `jti`
+    // is this id: the origin gets the same one), the assertion.
+    let set: Vec<(&str, &str)> = forward
+        .headers_to_set()
+        .chain(
+            credential
+                .as_ref()
+                .map(|(name, value)| (*name, value.as_str())),
+        )
+        .chain([(REQUEST_ID_HEADER, request_id)])
+        .chain(assertion.map(|assertion| (ASSERTION_HEADER, assertion)))
+        .collect();
+    replace_headers(
+        &headers,
+        |name| forward.strips(config, name, || header(&headers, name)),
+        &set,
+    )
     .map_err(header_edit_failed)?;
-    for (name, value) in forward.headers_to_set() {
-        headers.set(name, value).map_err(header_edit_failed)?;
-    }
-    // In the upstream's `bearer_header` (`authorization` unless the table names another).
-    if let Some((name, value)) = &credential {
-        headers.set(name, value).map_err(header_edit_failed)?;
-    }
-    // The assertion's `jti` is this id: the origin gets the same one.
-    headers
-        .set(REQUEST_ID_HEADER, request_id)
-        .map_err(header_edit_failed)?;
-    if let Some(assertion) = assertion {
-        headers
-            .set(ASSERTION_HEADER, assertion)
-            .map_err(header_edit_failed)?;
-    }
     worker_glue::fetch_origin(&forwarded).await.map_err(|e| {
         let rejection = worker_glue::upstream_failed(request_id, "origin_fetch_failed", &e);
         refused(rejection, "origin_unreachable")

@@ -75,6 +75,7 @@ async fn handle(req: Request, env: Env) -> Answer {
         .outcome(edge_auth::Outcome::Allowed, forward.reason);
     match forward::to_origin(
         &req,
+        &headers,
         &forward,
         assertion.as_deref(),
         &isolate.config,

@@ -73,7 +73,7 @@ pub(crate) fn bench_js(seed: &str) -> Result<String> {
     for i in 0..FILLER_RULES {
         let _ = writeln!(
             fillers,
-            "  {{ prefix: \"/bench-filler/{i}/\", check: (u) => u.roles.includes(\"filler-{i}\") }},"
+            "  {{ prefix: \"/bench-filler/{i}\", check: (u) => u.roles.includes(\"filler-{i}\") }},"
         );
     }
     Ok(seed.replacen(JS_CATCH_ALL, &format!("{fillers}{JS_CATCH_ALL}"), 1))
@@ -275,9 +275,9 @@ mod tests {
         for name in ["authz.js", "hardened-authz.js"] {
             let seed = seed_js(name);
             let got = bench_js(&seed).unwrap_or_default();
-            let first = got.find("/bench-filler/0/\"").unwrap_or(usize::MAX);
+            let first = got.find("/bench-filler/0\"").unwrap_or(usize::MAX);
             let last = got
-                .find(&format!("/bench-filler/{}/\"", FILLER_RULES - 1))
+                .find(&format!("/bench-filler/{}\"", FILLER_RULES - 1))
                 .unwrap_or(usize::MAX);
             let catch_all = got.find(JS_CATCH_ALL).unwrap_or(0);
             assert!(first < last && last < catch_all, "{name}");
@@ -285,6 +285,27 @@ mod tests {
                 got.matches("check: (u) => u.roles.includes(\"filler-")
                     .count(),
                 FILLER_RULES
+            );
+            // The seed's matching (`path === prefix || path.startsWith(prefix + "/")`) sends
+            // the probe to the first filler and the deep path past all of them.
+            let js_matches = |prefix: &str, path: &str| {
+                path == prefix || path.starts_with(&format!("{prefix}/"))
+            };
+            let prefixes: Vec<String> = (0..FILLER_RULES)
+                .map(|i| format!("/bench-filler/{i}"))
+                .filter(|p| got.contains(&format!("prefix: \"{p}\"")))
+                .collect();
+            assert_eq!(prefixes.len(), FILLER_RULES, "{name}");
+            let probe: Vec<&String> = prefixes
+                .iter()
+                .filter(|p| js_matches(p, FILLER_PROBE_PATH))
+                .collect();
+            assert_eq!(probe, [&prefixes[0]], "{name}");
+            assert!(
+                !prefixes
+                    .iter()
+                    .any(|p| js_matches(p, scenarios::DEEP_RULE_PATH)),
+                "{name}"
             );
             // Everything else is the seed's, unchanged.
             assert_eq!(

@@ -15,4 +15,4 @@ pub use cache_control::freshness_from_cache_control;
 pub use error::{CacheError, FetchError};
 pub use event::Event;
 pub use policy::{CachePolicy, FetchReason, Source};
-pub use verified::{Cached, TokenKey, VerifiedTokens};
+pub use verified::{Cached, TokenDigest, VerifiedTokens};

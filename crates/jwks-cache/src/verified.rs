@@ -1,11 +1,8 @@
 //! Tokens already verified by this isolate, so that a token presented again skips the
 //! signature check and the claim checks.
 //!
-//! An entry is keyed by the whole token, compared in full: only the very same token text finds
-//! another token's entry (the map hashes just the token's last bytes, its signature, which is
-//! enough to spread entries; equality is what vouches). No key is computed: hashing every
-//! token with SHA-256 cost more per request than the lookup it guarded (bench/levers.md,
-//! eighth round). It holds what the Worker derived from the token,
+//! An entry is keyed by the SHA-256 of the whole token (a forged token would need a SHA-256
+//! collision to reuse another token's entry), holds what the Worker derived from the token,
 //! and is bound to the key set it was verified with: it counts only while that same set (the
 //! same `Rc`) is the one the JWKS cache hands out. A refetched set, even one holding the same
 //! keys, starts the cache over for the tokens verified with the old one, so a key the issuer
@@ -17,42 +14,26 @@
 //! secret: a new secret is a new deployment, so a new isolate) is held without a key set
 //! ([`VerifiedTokens::insert_fixed_key`]); [`Cached::verified_with_fixed_key`] tells it apart.
 
+use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
 use std::rc::{Rc, Weak};
 
-/// How many of a token's last bytes the map hashes: a compact JWS ends in its signature (or
-/// MAC), at least 32 bytes of it here, which no two tokens share unless they are the same token.
-const HASHED_TAIL: usize = 32;
+/// The cache key: SHA-256 of the token's compact serialization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenDigest([u8; 32]);
 
-/// The cache key: the token's whole compact serialization (header, payload and signature),
-/// compared byte for byte. At most the credential size limit long, so the cache's memory is
-/// bounded by its capacity times that limit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenKey(Rc<str>);
-
-impl TokenKey {
-    /// The key of `token` (a copy of all of it).
+impl TokenDigest {
+    /// The digest of `token` (all of it: header, payload and signature).
     #[must_use]
     pub fn of(token: &str) -> Self {
-        Self(Rc::from(token))
+        Self(Sha256::digest(token.as_bytes()).into())
     }
 
-    /// The token this key stands for.
+    /// The digest's bytes.
     #[must_use]
-    pub fn as_str(&self) -> &str {
+    pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
-    }
-}
-
-impl Hash for TokenKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // Consistent with `Eq`: equal tokens have equal lengths and tails.
-        let bytes = self.0.as_bytes();
-        state.write_usize(bytes.len());
-        let tail = bytes.len().saturating_sub(HASHED_TAIL);
-        state.write(bytes.get(tail..).unwrap_or(bytes));
     }
 }
 
@@ -109,9 +90,9 @@ struct Entry<K, V> {
 }
 
 struct Entries<K, V> {
-    by_token: HashMap<TokenKey, Entry<K, V>>,
-    /// Every key in `by_token`, once, oldest first.
-    order: VecDeque<TokenKey>,
+    by_digest: HashMap<TokenDigest, Entry<K, V>>,
+    /// Every digest in `by_digest`, once, oldest first.
+    order: VecDeque<TokenDigest>,
 }
 
 /// The verified tokens of one isolate (single-threaded: `Rc`/`RefCell`, not `Send`).
@@ -127,13 +108,13 @@ impl<K, V: Clone> VerifiedTokens<K, V> {
         Self {
             capacity,
             entries: RefCell::new(Entries {
-                by_token: HashMap::new(),
+                by_digest: HashMap::new(),
                 order: VecDeque::new(),
             }),
         }
     }
 
-    /// False when the cache was made with capacity 0: callers can skip copying tokens.
+    /// False when the cache was made with capacity 0: callers can skip hashing tokens.
     #[must_use]
     pub fn is_enabled(&self) -> bool {
         self.capacity > 0
@@ -142,7 +123,7 @@ impl<K, V: Clone> VerifiedTokens<K, V> {
     /// How many tokens are held (expired ones included until they are evicted).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.entries.borrow().by_token.len()
+        self.entries.borrow().by_digest.len()
     }
 
     /// True when no token is held.
@@ -151,25 +132,25 @@ impl<K, V: Clone> VerifiedTokens<K, V> {
         self.len() == 0
     }
 
-    /// The entry for `key` if there is one and `now_s` (unix seconds) is before the token's
+    /// The entry for `digest` if there is one and `now_s` (unix seconds) is before the token's
     /// `exp`. The caller must still check [`Cached::verified_with`] against the current set.
     #[must_use]
-    pub fn get(&self, key: &TokenKey, now_s: i64) -> Option<Cached<K, V>> {
+    pub fn get(&self, digest: &TokenDigest, now_s: i64) -> Option<Cached<K, V>> {
         let entries = self.entries.borrow();
-        let entry = entries.by_token.get(key)?;
+        let entry = entries.by_digest.get(digest)?;
         (now_s < entry.expires_at).then(|| Cached {
             value: entry.value.clone(),
             verified_with: entry.verified_with.clone(),
         })
     }
 
-    /// Records that the token with `key`, expiring at `exp` (unix seconds), was verified
+    /// Records that the token with `digest`, expiring at `exp` (unix seconds), was verified
     /// with `keys` at `now_s` and gave `value`. Nothing is stored for a token already past its
     /// `exp` (accepted within the clock skew) or when the cache is off. A token already held
     /// is updated in place and keeps its place in the eviction order.
-    pub fn insert(&self, key: TokenKey, keys: &Rc<K>, value: V, exp: i64, now_s: i64) {
+    pub fn insert(&self, digest: TokenDigest, keys: &Rc<K>, value: V, exp: i64, now_s: i64) {
         self.insert_entry(
-            key,
+            digest,
             VerifiedWith::KeySet(Rc::downgrade(keys)),
             value,
             exp,
@@ -179,13 +160,13 @@ impl<K, V: Clone> VerifiedTokens<K, V> {
 
     /// Like [`insert`](Self::insert), for a token verified with a key that is fixed for the
     /// isolate's lifetime (a configured shared secret) rather than a fetched key set.
-    pub fn insert_fixed_key(&self, key: TokenKey, value: V, exp: i64, now_s: i64) {
-        self.insert_entry(key, VerifiedWith::FixedKey, value, exp, now_s);
+    pub fn insert_fixed_key(&self, digest: TokenDigest, value: V, exp: i64, now_s: i64) {
+        self.insert_entry(digest, VerifiedWith::FixedKey, value, exp, now_s);
     }
 
     fn insert_entry(
         &self,
-        key: TokenKey,
+        digest: TokenDigest,
         verified_with: VerifiedWith<K>,
         value: V,
         exp: i64,
@@ -200,18 +181,18 @@ impl<K, V: Clone> VerifiedTokens<K, V> {
             verified_with,
         };
         let mut entries = self.entries.borrow_mut();
-        if let Some(held) = entries.by_token.get_mut(&key) {
+        if let Some(held) = entries.by_digest.get_mut(&digest) {
             *held = entry;
             return;
         }
-        while entries.by_token.len() >= self.capacity {
+        while entries.by_digest.len() >= self.capacity {
             let Some(oldest) = entries.order.pop_front() else {
                 break;
             };
-            entries.by_token.remove(&oldest);
+            entries.by_digest.remove(&oldest);
         }
-        entries.order.push_back(key.clone());
-        entries.by_token.insert(key, entry);
+        entries.by_digest.insert(digest, entry);
+        entries.order.push_back(digest);
     }
 }
 

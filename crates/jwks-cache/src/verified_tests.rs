@@ -1,61 +1,49 @@
 use super::*;
 use proptest::prelude::*;
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 type Cache = VerifiedTokens<&'static str, String>;
 
 const NOW: i64 = 1_700_000_000;
 
 #[test]
-fn only_the_same_token_text_is_the_same_key() {
-    use std::collections::hash_map::DefaultHasher;
-    let hash = |k: &TokenKey| {
-        let mut h = DefaultHasher::new();
-        k.hash(&mut h);
-        h.finish()
-    };
-    let sig = "s".repeat(HASHED_TAIL);
-    // Same tail (signature) and length, another header or payload: equal hashes, yet
-    // another key, so neither finds the other's entry.
-    let a = TokenKey::of(&format!("hdr.payload-a.{sig}"));
-    let b = TokenKey::of(&format!("hdr.payload-b.{sig}"));
-    assert_eq!(hash(&a), hash(&b));
-    assert_ne!(a, b);
-    let cache = Cache::new(4);
-    let keys = Rc::new("set");
-    cache.insert(a.clone(), &keys, "alice".to_owned(), NOW + 60, NOW);
-    assert!(cache.get(&b, NOW).is_none());
-    assert_eq!(cache.get(&a, NOW).expect("held").value, "alice");
-    // The same text is the same key, however it was made.
-    assert_eq!(TokenKey::of(&format!("hdr.payload-a.{sig}")), a);
-    assert_eq!(a.as_str(), format!("hdr.payload-a.{sig}"));
-    // Tokens shorter than the hashed tail, the empty one included, are keys too.
-    assert_ne!(TokenKey::of("h.p.sig1"), TokenKey::of("h.p.sig2"));
-    assert_ne!(TokenKey::of(""), TokenKey::of("a"));
-    // A prefix or an extension of a token is another key.
-    assert_ne!(TokenKey::of(&format!("hdr.payload-a.{sig}x")), a);
-    assert_ne!(TokenKey::of(&format!("dr.payload-a.{sig}")), a);
+fn digest_is_sha256_of_the_whole_token() {
+    // FIPS 180-2 known answers.
+    assert_eq!(
+        hex(TokenDigest::of("abc").as_bytes()),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert_eq!(
+        hex(TokenDigest::of("").as_bytes()),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+    // A token differing only in its signature is another entry.
+    assert_ne!(TokenDigest::of("h.p.sig1"), TokenDigest::of("h.p.sig2"));
 }
 
 #[test]
 fn a_verified_token_is_found_with_the_same_key_set() {
     let cache = Cache::new(4);
     let keys = Rc::new("set-1");
-    let key = TokenKey::of("token-a");
-    cache.insert(key.clone(), &keys, "alice".to_owned(), NOW + 60, NOW);
-    let hit = cache.get(&key, NOW + 1).expect("held");
+    let digest = TokenDigest::of("token-a");
+    cache.insert(digest, &keys, "alice".to_owned(), NOW + 60, NOW);
+    let hit = cache.get(&digest, NOW + 1).expect("held");
     assert_eq!(hit.value, "alice");
     assert!(hit.verified_with(&keys));
-    assert!(cache.get(&TokenKey::of("token-b"), NOW + 1).is_none());
+    assert!(cache.get(&TokenDigest::of("token-b"), NOW + 1).is_none());
 }
 
 #[test]
 fn a_fixed_key_entry_is_never_vouched_for_by_a_key_set() {
     let cache = Cache::new(4);
     let keys = Rc::new("set-1");
-    let mac = TokenKey::of("hs-token");
-    let signed = TokenKey::of("es-token");
-    cache.insert_fixed_key(mac.clone(), "alice".to_owned(), NOW + 60, NOW);
-    cache.insert(signed.clone(), &keys, "bob".to_owned(), NOW + 60, NOW);
+    let mac = TokenDigest::of("hs-token");
+    let signed = TokenDigest::of("es-token");
+    cache.insert_fixed_key(mac, "alice".to_owned(), NOW + 60, NOW);
+    cache.insert(signed, &keys, "bob".to_owned(), NOW + 60, NOW);
     let hit = cache.get(&mac, NOW + 1).expect("held");
     assert!(hit.verified_with_fixed_key());
     assert!(!hit.verified_with(&keys));
@@ -64,12 +52,12 @@ fn a_fixed_key_entry_is_never_vouched_for_by_a_key_set() {
     assert!(other.verified_with(&keys));
     // Same expiry and capacity rules as any entry.
     assert!(cache.get(&mac, NOW + 60).is_none());
-    cache.insert_fixed_key(TokenKey::of("expired"), "x".to_owned(), NOW, NOW);
-    assert!(cache.get(&TokenKey::of("expired"), NOW - 1).is_none());
+    cache.insert_fixed_key(TokenDigest::of("expired"), "x".to_owned(), NOW, NOW);
+    assert!(cache.get(&TokenDigest::of("expired"), NOW - 1).is_none());
     assert_eq!(cache.len(), 2);
     assert!(!Cache::new(0).is_enabled());
     let off = Cache::new(0);
-    off.insert_fixed_key(mac.clone(), "alice".to_owned(), NOW + 60, NOW);
+    off.insert_fixed_key(mac, "alice".to_owned(), NOW + 60, NOW);
     assert!(off.is_empty());
 }
 
@@ -77,19 +65,19 @@ fn a_fixed_key_entry_is_never_vouched_for_by_a_key_set() {
 fn an_entry_does_not_count_with_another_key_set_even_with_equal_contents() {
     let cache = Cache::new(4);
     let old = Rc::new("same keys");
-    let key = TokenKey::of("token-a");
-    cache.insert(key.clone(), &old, "alice".to_owned(), NOW + 60, NOW);
+    let digest = TokenDigest::of("token-a");
+    cache.insert(digest, &old, "alice".to_owned(), NOW + 60, NOW);
     let refetched = Rc::new("same keys");
-    let hit = cache.get(&key, NOW).expect("held until re-verified");
+    let hit = cache.get(&digest, NOW).expect("held until re-verified");
     assert!(!hit.verified_with(&refetched));
     // Dropping the old set does not let a new one take its place.
     drop(old);
     let later = Rc::new("same keys");
     assert!(!hit.verified_with(&later));
     // Re-verifying with the new set replaces the entry.
-    cache.insert(key.clone(), &refetched, "alice".to_owned(), NOW + 60, NOW);
+    cache.insert(digest, &refetched, "alice".to_owned(), NOW + 60, NOW);
     assert!(cache
-        .get(&key, NOW)
+        .get(&digest, NOW)
         .expect("held")
         .verified_with(&refetched));
     assert_eq!(cache.len(), 1);
@@ -99,19 +87,19 @@ fn an_entry_does_not_count_with_another_key_set_even_with_equal_contents() {
 fn an_entry_never_outlives_exp() {
     let cache = Cache::new(4);
     let keys = Rc::new("set");
-    let key = TokenKey::of("token-a");
-    cache.insert(key.clone(), &keys, "alice".to_owned(), NOW + 10, NOW);
-    assert!(cache.get(&key, NOW + 9).is_some());
-    assert!(cache.get(&key, NOW + 10).is_none());
-    assert!(cache.get(&key, NOW + 11).is_none());
+    let digest = TokenDigest::of("token-a");
+    cache.insert(digest, &keys, "alice".to_owned(), NOW + 10, NOW);
+    assert!(cache.get(&digest, NOW + 9).is_some());
+    assert!(cache.get(&digest, NOW + 10).is_none());
+    assert!(cache.get(&digest, NOW + 11).is_none());
 }
 
 #[test]
 fn a_token_accepted_within_the_skew_after_exp_is_not_stored() {
     let cache = Cache::new(4);
     let keys = Rc::new("set");
-    cache.insert(TokenKey::of("a"), &keys, "x".to_owned(), NOW, NOW);
-    cache.insert(TokenKey::of("b"), &keys, "x".to_owned(), NOW - 30, NOW);
+    cache.insert(TokenDigest::of("a"), &keys, "x".to_owned(), NOW, NOW);
+    cache.insert(TokenDigest::of("b"), &keys, "x".to_owned(), NOW - 30, NOW);
     assert!(cache.is_empty());
 }
 
@@ -121,9 +109,9 @@ fn capacity_zero_turns_the_cache_off() {
     assert!(!cache.is_enabled());
     assert!(Cache::new(1).is_enabled());
     let keys = Rc::new("set");
-    let key = TokenKey::of("a");
-    cache.insert(key.clone(), &keys, "x".to_owned(), NOW + 60, NOW);
-    assert!(cache.get(&key, NOW).is_none());
+    let digest = TokenDigest::of("a");
+    cache.insert(digest, &keys, "x".to_owned(), NOW + 60, NOW);
+    assert!(cache.get(&digest, NOW).is_none());
     assert!(cache.is_empty());
 }
 
@@ -131,12 +119,12 @@ fn capacity_zero_turns_the_cache_off() {
 fn when_full_the_oldest_entry_goes() {
     let cache = Cache::new(2);
     let keys = Rc::new("set");
-    let [a, b, c] = ["a", "b", "c"].map(TokenKey::of);
-    cache.insert(a.clone(), &keys, "a".to_owned(), NOW + 60, NOW);
-    cache.insert(b.clone(), &keys, "b".to_owned(), NOW + 60, NOW);
+    let [a, b, c] = ["a", "b", "c"].map(TokenDigest::of);
+    cache.insert(a, &keys, "a".to_owned(), NOW + 60, NOW);
+    cache.insert(b, &keys, "b".to_owned(), NOW + 60, NOW);
     // Updating `a` keeps its place: it is still the oldest.
-    cache.insert(a.clone(), &keys, "a2".to_owned(), NOW + 60, NOW);
-    cache.insert(c.clone(), &keys, "c".to_owned(), NOW + 60, NOW);
+    cache.insert(a, &keys, "a2".to_owned(), NOW + 60, NOW);
+    cache.insert(c, &keys, "c".to_owned(), NOW + 60, NOW);
     assert!(cache.get(&a, NOW).is_none());
     assert_eq!(cache.get(&b, NOW).expect("b").value, "b");
     assert_eq!(cache.get(&c, NOW).expect("c").value, "c");
@@ -155,16 +143,16 @@ proptest! {
         let keys = Rc::new("set");
         let mut last: HashMap<u8, (String, i64)> = HashMap::new();
         for (step, (token, exp_offset, now_offset, insert)) in ops.into_iter().enumerate() {
-            let key = TokenKey::of(&token.to_string());
+            let digest = TokenDigest::of(&token.to_string());
             let now = NOW + now_offset;
             if insert {
                 let value = format!("{token}@{step}");
                 let exp = now + exp_offset;
-                cache.insert(key.clone(), &keys, value.clone(), exp, now);
+                cache.insert(digest, &keys, value.clone(), exp, now);
                 if capacity > 0 && now < exp {
                     last.insert(token, (value, exp));
                 }
-            } else if let Some(hit) = cache.get(&key, now) {
+            } else if let Some(hit) = cache.get(&digest, now) {
                 let (value, exp) = last.get(&token).expect("a hit was stored");
                 prop_assert_eq!(&hit.value, value);
                 prop_assert!(now < *exp);

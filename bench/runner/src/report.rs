@@ -189,7 +189,7 @@ fn header(md: &mut String, r: &Report) {
     let _ = writeln!(
         md,
         "- Load: {} s measured after {} s warm-up per scenario, concurrency, stack and round; {} rounds, the \
-         stacks measured in turn ({}) in each; every figure below is from the stack's median round \
+         stacks measured in turn ({}) in each, the order turned by one stack per round; every figure below is from the stack's median round \
          (by CPU per request); {} distinct tokens per scenario; wall time {:.0} s",
         r.options.duration.as_secs(),
         r.options.warmup.as_secs(),
@@ -216,7 +216,7 @@ fn header(md: &mut String, r: &Report) {
          a request id to the origin and on refusals, one log line per request), the authz Worker deciding; \
          `jose` = the seed jose design as written; `floor` = pass-through Workers. Every stack but the floor \
          decides with one benchmark rule table: `workers/authz/rules.toml` with {} filler rules before its \
-         catch-all (matched only by `/bench-filler-N` paths, which no scenario but the probe sends).\n",
+         catch-all (all under `/bench-filler/`, matched only by `/bench-filler/N/…` paths, which no scenario but the probe sends).\n",
         crate::rules::FILLER_RULES
     );
     let _ = writeln!(md, "Scenarios:\n");

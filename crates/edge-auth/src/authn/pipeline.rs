@@ -13,7 +13,7 @@ use jose_jwt::{
     AnyToken, AsyncMacVerifier, AsyncSignatureVerifier, JwkSet, RustCryptoMac, RustCryptoVerifier,
     TokenAlgorithm,
 };
-use jwks_cache::{TokenKey, VerifiedTokens};
+use jwks_cache::{TokenDigest, VerifiedTokens};
 
 use crate::{
     extract_credential, AuthConfig, EmailWithheld, Identity, Refusal, Rejection,
@@ -150,7 +150,7 @@ where
 
     let token_key = tokens
         .is_enabled()
-        .then(|| TokenKey::of(credential.token()));
+        .then(|| TokenDigest::of(credential.token()));
     if let Some(hit) = token_key.as_ref().and_then(|d| tokens.get(d, now_s)) {
         facts.alg = Some(hit.value.alg);
         facts.kid.clone_from(&hit.value.kid);

@@ -208,10 +208,19 @@ fn a_bearer_header_carries_the_secret_and_no_client_copy_of_it_or_of_authorizati
         "cookie",
         "cf-access-jwt-assertion",
         "x-user-id",
+        // A client never sends the gateway's controls, templated here or not.
+        "cf-aig-metadata",
+        "cf-aig-authorizationx",
+        "cf-aig-cache-key",
     ] {
         assert!(f.strips(&c.0, stripped, email), "{stripped}");
     }
-    for kept in ["content-type", "cf-aig-metadata", "cf-aig-authorizationx"] {
+    for kept in [
+        "content-type",
+        "authorizationx",
+        "cf-aig",
+        "x-cf-aig-cache-key",
+    ] {
         assert!(!f.strips(&c.0, kept, email), "{kept}");
     }
     // The same checks of the secret's value, naming the secret.

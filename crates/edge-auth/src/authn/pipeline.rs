@@ -148,10 +148,10 @@ where
         });
     };
 
-    let token_key = tokens
+    let digest = tokens
         .is_enabled()
         .then(|| TokenDigest::of(credential.token()));
-    if let Some(hit) = token_key.as_ref().and_then(|d| tokens.get(d, now_s)) {
+    if let Some(hit) = digest.as_ref().and_then(|d| tokens.get(d, now_s)) {
         facts.alg = Some(hit.value.alg);
         facts.kid.clone_from(&hit.value.kid);
         // An `HS*` token was checked with the isolate's one secret, which cannot change while
@@ -214,7 +214,7 @@ where
     let identity = claimed.identity;
     facts.email_withheld = claimed.email_withheld;
     facts.sub = Some(identity.sub.clone());
-    if let Some(token_key) = token_key {
+    if let Some(digest) = digest {
         let remembered = CachedToken {
             identity: identity.clone(),
             email_withheld: claimed.email_withheld,
@@ -222,8 +222,8 @@ where
             alg,
         };
         match &verified_with {
-            Some(set) => tokens.insert(token_key, set, remembered, claims.exp(), now_s),
-            None => tokens.insert_fixed_key(token_key, remembered, claims.exp(), now_s),
+            Some(set) => tokens.insert(digest, set, remembered, claims.exp(), now_s),
+            None => tokens.insert_fixed_key(digest, remembered, claims.exp(), now_s),
         }
     }
     Ok(Authenticated {

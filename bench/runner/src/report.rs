@@ -1232,13 +1232,13 @@ mod tests {
         let (md, pass) = render(&r, "RESULTS.svg");
         assert!(pass, "{md}");
         assert_eq!(lines_with(&md, "- FAIL").len(), 0, "{md}");
-        // Eight scenarios with budgets left out, and the soak.
+        // Nine scenarios with budgets left out, and the soak.
         assert!(
-            md.contains("## Budgets: all PASS of those run, 9 not run\n"),
+            md.contains("## Budgets: all PASS of those run, 10 not run\n"),
             "{md}"
         );
         let not_run = lines_with(&md, "- not run ");
-        assert_eq!(not_run.len(), 9, "{md}");
+        assert_eq!(not_run.len(), 10, "{md}");
         assert!(not_run.contains(&"- not run repeated-es256: CPU and throughput rust vs hardened, CPU rust vs jose, p50 added over the floor at c=1 (left out by `--scenarios`)"));
         assert!(not_run.contains(
             &"- not run deep-rule: CPU and throughput rust vs hardened (left out by `--scenarios`)"

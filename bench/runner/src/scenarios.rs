@@ -21,12 +21,13 @@ pub(crate) struct Scenario {
 }
 
 /// Every scenario's name, in the order `all` makes them (`--scenarios` takes these).
-pub(crate) const NAMES: [&str; 9] = [
+pub(crate) const NAMES: [&str; 10] = [
     "repeated-es256",
     "distinct-es256",
     "distinct-eddsa",
     "distinct-rs256",
     "bad-signature",
+    "expired",
     "forbidden",
     "anonymous",
     "deep-rule",
@@ -58,6 +59,20 @@ fn mint(idp: &IdentityProvider, alg: Alg, sub: &str, roles: &[&str]) -> String {
     let claims = json!({"iss": idp.issuer(), "aud": e2e::idp::DEMO_AUDIENCE, "sub": sub,
                         "roles": roles, "iat": now, "exp": now + LIFETIME_SECONDS});
     idp.mint(alg, claims)
+}
+
+/// `count` distinct ES256 tokens that expired an hour ago (well past any clock skew), each
+/// correctly signed: a client replaying an old token.
+fn expired_pool(idp: &IdentityProvider, count: usize) -> Vec<String> {
+    let now = e2e::idp::now();
+    (0..count)
+        .map(|i| {
+            let claims = json!({"iss": idp.issuer(), "aud": e2e::idp::DEMO_AUDIENCE,
+                                "sub": format!("expired-user-{i}"), "roles": ["user"],
+                                "iat": now - 7200, "exp": now - 3600});
+            idp.mint(Alg::Es256, claims)
+        })
+        .collect()
 }
 
 /// `count` distinct tokens of `alg` (each its own `sub`), tag keeps pools apart.
@@ -127,6 +142,14 @@ pub(crate) fn all(idp: &IdentityProvider, distinct: usize) -> Vec<Scenario> {
             name: "bad-signature",
             what: "distinct ES256 tokens with another token's signature -> 401",
             requests: to_requests(api, &bad),
+            expected: 401,
+            held_to_added_p50: false,
+            assertion: false,
+        },
+        Scenario {
+            name: "expired",
+            what: "distinct correctly signed ES256 tokens that expired an hour ago -> 401",
+            requests: to_requests(api, &expired_pool(idp, distinct)),
             expected: 401,
             held_to_added_p50: false,
             assertion: false,

@@ -288,6 +288,56 @@ fn row_token_present_but_invalid_is_401_invalid_token() {
 }
 
 #[test]
+fn a_token_its_claims_refuse_costs_no_key_fetch_and_no_signature_check() {
+    let refused_by_claims = [
+        (
+            "expired",
+            json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "alice", "exp": NOW - 3600}),
+            "ERR_JWT_EXPIRED",
+        ),
+        (
+            "not yet valid",
+            json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "alice", "nbf": NOW + 3600, "exp": NOW + 7200}),
+            "ERR_JWT_CLAIM_VALIDATION_FAILED",
+        ),
+        (
+            "other issuer",
+            json!({"iss": "https://other.test/", "aud": AUDIENCE, "sub": "alice", "exp": NOW + 600}),
+            "ERR_JWT_CLAIM_VALIDATION_FAILED",
+        ),
+        (
+            "other audience",
+            json!({"iss": ISSUER, "aud": "api://other", "sub": "alice", "exp": NOW + 600}),
+            "ERR_JWT_CLAIM_VALIDATION_FAILED",
+        ),
+    ];
+    for (what, claims, reason) in refused_by_claims {
+        // Even with a signature that would not verify: the claims refuse first.
+        let mut token = token_with(claims);
+        let last = token.pop();
+        token.push(if last == Some('A') { 'B' } else { 'A' });
+        // A key source that would fail: never asked, so the answer is the claims' 401, not 503.
+        let keys = FakeKeys::failing(KeySourceError::Unavailable {
+            retry_after_seconds: 17,
+        });
+        let refusal = authenticate_bearer(Some(&bearer(&token)), &keys, &VerifiedTokens::new(0))
+            .expect_err(what);
+        assert_eq!(answer(&refusal).0, 401, "{what}");
+        assert_eq!(refusal.reason, reason, "{what}");
+        assert_eq!(keys.calls.get(), 0, "{what}: the key set was asked for");
+    }
+    // Claims that pass still go to the key set and the signature.
+    let keys = FakeKeys::serving(key_set());
+    let mut forged = token_with(claims("alice", &["admin"]));
+    forged.pop();
+    forged.push(if forged.ends_with('A') { 'B' } else { 'A' });
+    let refusal = authenticate_bearer(Some(&bearer(&forged)), &keys, &VerifiedTokens::new(0))
+        .expect_err("a forged signature");
+    assert_eq!(refusal.reason, "ERR_JWS_SIGNATURE_VERIFICATION_FAILED");
+    assert_eq!(keys.calls.get(), 1);
+}
+
+#[test]
 fn row_no_key_set_could_be_fetched_is_503_with_retry_after() {
     let keys = FakeKeys::failing(KeySourceError::Unavailable {
         retry_after_seconds: 17,

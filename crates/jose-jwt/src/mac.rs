@@ -389,6 +389,19 @@ impl<'t> AnyToken<'t> {
             AnyToken::Mac(t) => t.header().kid(),
         }
     }
+
+    /// [`UnverifiedToken::precheck_claims`], whichever kind the token is: a
+    /// token its claims refuse costs no key lookup and no signature or MAC work.
+    pub fn precheck_claims(
+        &mut self,
+        opts: &VerificationOptions,
+        now_unix_seconds: i64,
+    ) -> Result<(), Error> {
+        match self {
+            AnyToken::Signature(t) => t.precheck_claims(opts, now_unix_seconds),
+            AnyToken::Mac(t) => t.precheck_claims(opts, now_unix_seconds),
+        }
+    }
 }
 
 /// Verifies a compact `HS*` JWT in one call with [`RustCryptoMac`]: parse

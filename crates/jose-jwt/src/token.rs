@@ -1,6 +1,8 @@
 //! The verification pipeline as a typestate: [`UnverifiedToken`] →
 //! [`SignatureChecked`] → [`VerifiedToken`]. Only this module can make the
 //! later states, so claims can never be read before the signature passed.
+//! [`UnverifiedToken::precheck_claims`] may check them earlier, but all it can
+//! give is a refusal: the claims stay inside the token until it verifies.
 
 use crate::b64;
 use crate::claims::Claims;
@@ -24,6 +26,9 @@ pub struct UnverifiedToken<'t, A = crate::Algorithm> {
     header: Header<A>,
     payload: Vec<u8>,
     signature: Vec<u8>,
+    /// The claims [`precheck_claims`](Self::precheck_claims) read, kept so that
+    /// they are parsed once.
+    prechecked: Option<Claims>,
 }
 
 /// A token whose signature (or MAC) verified; its claims are not yet checked.
@@ -31,6 +36,7 @@ pub struct UnverifiedToken<'t, A = crate::Algorithm> {
 pub struct SignatureChecked<'t, A = crate::Algorithm> {
     header: Header<A>,
     payload: Vec<u8>,
+    prechecked: Option<Claims>,
     _token: std::marker::PhantomData<&'t str>,
 }
 
@@ -79,6 +85,7 @@ impl<'t, A: HeaderAlgorithm> UnverifiedToken<'t, A> {
             header,
             payload,
             signature,
+            prechecked: None,
         })
     }
 
@@ -89,12 +96,33 @@ impl<'t, A: HeaderAlgorithm> UnverifiedToken<'t, A> {
             header: self.header.with_alg(alg),
             payload: self.payload,
             signature: self.signature,
+            prechecked: self.prechecked,
         }
     }
 
     /// The checked header.
     pub fn header(&self) -> &Header<A> {
         &self.header
+    }
+
+    /// Checks the claims as [`SignatureChecked::validate_claims`] will, before
+    /// any key is looked up or any signature checked, so that a token the claims
+    /// refuse anyway (expired, not yet valid, another issuer or audience, the
+    /// wrong `typ`, a malformed payload) costs no key fetch and no signature
+    /// work: the order of Envoy's `jwt_authn`, which checks time and audience
+    /// first. Refusing on claims nobody has vouched for yet is safe; admitting
+    /// is not, so only a refusal comes out, the same error the full pipeline
+    /// gives for these claims, and `validate_claims` checks them again after
+    /// the signature.
+    pub fn precheck_claims(
+        &mut self,
+        opts: &VerificationOptions,
+        now_unix_seconds: i64,
+    ) -> Result<(), Error> {
+        let claims = Claims::from_payload(&self.payload)?;
+        crate::validate::validate(self.header.typ(), &claims, opts, now_unix_seconds)?;
+        self.prechecked = Some(claims);
+        Ok(())
     }
 
     /// The ASCII bytes the signature covers (`header.payload`).
@@ -111,6 +139,7 @@ impl<'t, A: HeaderAlgorithm> UnverifiedToken<'t, A> {
         SignatureChecked {
             header: self.header,
             payload: self.payload,
+            prechecked: self.prechecked,
             _token: std::marker::PhantomData,
         }
     }
@@ -171,13 +200,18 @@ impl<A: HeaderAlgorithm> SignatureChecked<'_, A> {
         &self.header
     }
 
-    /// Checks the claims (see [`crate::validate`]) at `now_unix_seconds`.
+    /// Checks the claims (see [`crate::validate`]) at `now_unix_seconds`, also
+    /// when [`UnverifiedToken::precheck_claims`] already did (with the same
+    /// options and clock that changes nothing; with others, these decide).
     pub fn validate_claims(
         self,
         opts: &VerificationOptions,
         now_unix_seconds: i64,
     ) -> Result<VerifiedToken<A>, Error> {
-        let claims = Claims::from_payload(&self.payload)?;
+        let claims = match self.prechecked {
+            Some(claims) => claims,
+            None => Claims::from_payload(&self.payload)?,
+        };
         crate::validate::validate(self.header.typ(), &claims, opts, now_unix_seconds)?;
         Ok(VerifiedToken {
             header: self.header,

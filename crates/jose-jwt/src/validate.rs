@@ -1,4 +1,5 @@
-//! Claim validation after the signature passed.
+//! Claim validation: after the signature passed, and optionally before it as a
+//! precheck that can only refuse ([`crate::UnverifiedToken::precheck_claims`]).
 //!
 //! Order: (types were checked when the payload was read) `iss`, `aud`, `typ`,
 //! `iat` not in the future, `nbf`, `exp`, max age, required claims. All time

@@ -1,5 +1,5 @@
-//! [`authenticate`]: credential → verified-token cache → key set → signature → claims →
-//! identity, as one function over two seams the caller supplies: where keys come from
+//! [`authenticate`]: credential → verified-token cache → claims (a precheck that can only
+//! refuse) → key set → signature → claims → identity, as one function over two seams the caller supplies: where keys come from
 //! ([`KeySource`]) and who checks signatures and MACs ([`SignatureProvider`]). The auth Worker
 //! supplies the per-isolate JWKS cache and WebCrypto; the tests a fixed key set and RustCrypto.
 //!
@@ -174,10 +174,16 @@ where
     let refuse = |facts: &RequestFacts, e: &jose_jwt::Error| {
         Refusal::new(Rejection::from(e), e.code(), facts)
     };
-    let token = AnyToken::parse(credential.token(), options).map_err(|e| refuse(&facts, &e))?;
+    let mut token = AnyToken::parse(credential.token(), options).map_err(|e| refuse(&facts, &e))?;
     let alg = token.alg();
     facts.alg = Some(alg);
     facts.kid = token.kid().map(str::to_owned);
+    // Claims that refuse the token anyway (expired, another audience, …) refuse it before any
+    // key fetch or signature: a replayed old token costs no WebCrypto call. They are checked
+    // again once the signature holds; nothing here can admit a token.
+    token
+        .precheck_claims(options, now_s)
+        .map_err(|e| refuse(&facts, &e))?;
     let (claims, verified_with) = match token {
         AnyToken::Signature(token) => {
             let set = key_set(keys, token.header().kid(), &facts).await?;

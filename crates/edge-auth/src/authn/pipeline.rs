@@ -1,7 +1,8 @@
 //! [`authenticate`]: credential → verified-token cache → claims (a precheck that can only
-//! refuse) → key set → signature → claims → identity, as one function over two seams the caller supplies: where keys come from
-//! ([`KeySource`]) and who checks signatures and MACs ([`SignatureProvider`]). The auth Worker
-//! supplies the per-isolate JWKS cache and WebCrypto; the tests a fixed key set and RustCrypto.
+//! refuse) → key set → signature → claims → identity, as one function over two seams the
+//! caller supplies: where keys come from ([`KeySource`]) and who checks signatures and MACs
+//! ([`SignatureProvider`]). The auth Worker supplies the per-isolate JWKS cache and WebCrypto;
+//! the tests a fixed key set and RustCrypto.
 //!
 //! The token's `alg` chooses the branch ([`AnyToken::parse`]): a listed public-key algorithm
 //! goes to the key set, a listed `HS*` one to the configured `JWT_SECRET`, anything else is

@@ -287,6 +287,15 @@ fn row_token_present_but_invalid_is_401_invalid_token() {
     }
 }
 
+/// `token` with the first character of its signature changed: still canonical base64url of the
+/// right length (the last character, which carries padding bits, is left alone), so only the
+/// signature check can refuse it.
+fn badly_signed(token: &str) -> String {
+    let (input, signature) = token.rsplit_once('.').expect("a compact JWS");
+    let first = if signature.starts_with('A') { 'B' } else { 'A' };
+    format!("{input}.{first}{}", &signature[1..])
+}
+
 #[test]
 fn a_token_its_claims_refuse_costs_no_key_fetch_and_no_signature_check() {
     let refused_by_claims = [
@@ -313,9 +322,7 @@ fn a_token_its_claims_refuse_costs_no_key_fetch_and_no_signature_check() {
     ];
     for (what, claims, reason) in refused_by_claims {
         // Even with a signature that would not verify: the claims refuse first.
-        let mut token = token_with(claims);
-        let last = token.pop();
-        token.push(if last == Some('A') { 'B' } else { 'A' });
+        let token = badly_signed(&token_with(claims));
         // A key source that would fail: never asked, so the answer is the claims' 401, not 503.
         let keys = FakeKeys::failing(KeySourceError::Unavailable {
             retry_after_seconds: 17,
@@ -328,9 +335,7 @@ fn a_token_its_claims_refuse_costs_no_key_fetch_and_no_signature_check() {
     }
     // Claims that pass still go to the key set and the signature.
     let keys = FakeKeys::serving(key_set());
-    let mut forged = token_with(claims("alice", &["admin"]));
-    forged.pop();
-    forged.push(if forged.ends_with('A') { 'B' } else { 'A' });
+    let forged = badly_signed(&token_with(claims("alice", &["admin"])));
     let refusal = authenticate_bearer(Some(&bearer(&forged)), &keys, &VerifiedTokens::new(0))
         .expect_err("a forged signature");
     assert_eq!(refusal.reason, "ERR_JWS_SIGNATURE_VERIFICATION_FAILED");

@@ -56,8 +56,20 @@ fn request(path: &str, token: Option<&str>) -> Vec<u8> {
 
 fn mint(idp: &IdentityProvider, alg: Alg, sub: &str, roles: &[&str]) -> String {
     let now = e2e::idp::now();
+    mint_valid_between(idp, alg, sub, roles, now, now + LIFETIME_SECONDS)
+}
+
+/// A token issued at `iat` that expires at `exp` (unix seconds).
+fn mint_valid_between(
+    idp: &IdentityProvider,
+    alg: Alg,
+    sub: &str,
+    roles: &[&str],
+    iat: u64,
+    exp: u64,
+) -> String {
     let claims = json!({"iss": idp.issuer(), "aud": e2e::idp::DEMO_AUDIENCE, "sub": sub,
-                        "roles": roles, "iat": now, "exp": now + LIFETIME_SECONDS});
+                        "roles": roles, "iat": iat, "exp": exp});
     idp.mint(alg, claims)
 }
 
@@ -67,10 +79,8 @@ fn expired_pool(idp: &IdentityProvider, count: usize) -> Vec<String> {
     let now = e2e::idp::now();
     (0..count)
         .map(|i| {
-            let claims = json!({"iss": idp.issuer(), "aud": e2e::idp::DEMO_AUDIENCE,
-                                "sub": format!("expired-user-{i}"), "roles": ["user"],
-                                "iat": now - 7200, "exp": now - 3600});
-            idp.mint(Alg::Es256, claims)
+            let sub = format!("expired-user-{i}");
+            mint_valid_between(idp, Alg::Es256, &sub, &["user"], now - 7200, now - 3600)
         })
         .collect()
 }
